@@ -1,0 +1,204 @@
+"""`pp`: the command line. A thin shell over the flows and the single-lead actions.
+
+User errors (bad files, arguments, states) print one line on stderr and exit with status 2;
+flows and Prefect are imported only by the commands that need them, so help is instant."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from schemas.enums import Temperature
+from schemas.errors import PipelineError
+from schemas.settings import load_settings
+from tasks.lifecycle import Contact
+
+app = typer.Typer(
+    name="pp", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Potential Sales pipeline: feeds to leads, service centres, SLA watch.",
+)
+lead_app = typer.Typer(no_args_is_help=True, help="Act on one lead, at once.")
+sweep_app = typer.Typer(no_args_is_help=True, help="Periodic sweeps over the warehouse.")
+app.add_typer(lead_app, name="lead")
+app.add_typer(sweep_app, name="sweep")
+
+out = Console()
+err = Console(stderr=True)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="ISO 8601 instant with offset, e.g. 2026-03-06T16:30:00+05:00; default now"),
+]
+
+
+class _State:
+    warehouse: Path | None = None
+
+
+def _warehouse() -> Path:
+    return load_settings(warehouse=_State.warehouse).warehouse
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise PipelineError(
+            f"--as-of {value!r} is not an ISO 8601 instant; use e.g. 2026-03-06T16:30:00+05:00"
+        ) from None
+    if parsed.tzinfo is None:
+        raise PipelineError(f"--as-of {value!r} has no UTC offset; add one, e.g. +03:00")
+    return parsed
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
+    """A live line counting what the flow reports, on stderr so stdout stays parseable."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f}"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:
+        task_id = bar.add_task(description, total=None)
+        yield lambda _step, amount: bar.advance(task_id, amount)
+
+
+@app.callback()
+def _options(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option("--warehouse", envvar="PP_WAREHOUSE", help="warehouse file [default: data/pp.duckdb]"),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs")] = False,
+) -> None:
+    _State.warehouse = warehouse
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.command()
+def init(
+    reference: Annotated[
+        Path | None, typer.Option("--reference", help="reference data directory (CONTRACT.md)")
+    ] = None,
+) -> None:
+    """Create or migrate the warehouse and load reference data (bundled demo reference by default)."""
+    from flows.initialise import init_warehouse
+
+    result = init_warehouse(_warehouse(), reference)
+    loaded = ", ".join(f"{table} {n}" for table, n in result["loaded"].items())  # type: ignore[attr-defined]
+    out.print(f"warehouse {_warehouse()} at schema version {result['schema_version']}; loaded {loaded}")
+
+
+def _counts_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in rows:
+        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    return table
+
+
+def print_feed_summary(summary: dict[str, Any]) -> None:
+    if summary["already_loaded"]:
+        out.print(f"{summary['file_name']}: already ingested as feed {summary['feed_id']}; nothing changed")
+        return
+    rows = [(k.replace("_", " "), summary[k]) for k in
+            ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")]
+    rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
+    out.print(_counts_table(f"feed {summary['feed_id']}: {summary['file_name']} ({summary['source']})", rows))
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help=".csv, .xlsx, .parquet or .jsonl feed")],
+    source: Annotated[str, typer.Option("--source", help="source code of Appendix 1, e.g. call_base")],
+    product: Annotated[str | None, typer.Option("--product", help="product for rows without one")] = None,
+    sc: Annotated[str | None, typer.Option("--sc", help="the SC creating the leads (sc_created)")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Ingest one feed file: validate, classify, deduplicate, assign, set deadlines."""
+    from flows.ingest import check_feed, ingest_feed
+
+    when = parse_as_of(as_of)
+    check_feed(file, source=source, product=product, sc_id=sc, warehouse=_warehouse())
+    with _progress(f"ingesting {file.name}: rows") as report:
+        from flows import progress
+
+        with progress.listening(report):
+            summary = ingest_feed(
+                path=str(file), source=source, product=product, sc_id=sc, as_of=when,
+                warehouse=str(_warehouse()),
+            )
+    print_feed_summary(summary)
+
+
+@lead_app.command("take")
+def lead_take(
+    lead_id: Annotated[int, typer.Argument()],
+    contact: Annotated[Contact, typer.Option("--contact", help="how the client was reached")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Record a contact with the client: new → in_work."""
+    from flows.ingest import resolve_as_of
+    from flows.lead_actions import take_lead
+
+    result = take_lead(_warehouse(), lead_id, contact=contact, note=note,
+                       as_of=resolve_as_of(parse_as_of(as_of)))
+    late = " (after its deadline: breach recorded)" if result["late"] else ""
+    out.print(f"lead {lead_id} is {result['status']}{late}")
+
+
+@sweep_app.command("sla")
+def sweep_sla_command(
+    temperature: Annotated[Temperature | None, typer.Option("--temperature")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Record SLA breaches: leads still new after their deadline (SPEC §10)."""
+    from flows.sweeps import sweep_sla
+
+    when = parse_as_of(as_of)
+    result = sweep_sla(temperature=temperature, as_of=when, warehouse=str(_warehouse()))
+    out.print(f"breaches recorded: {result['breaches_recorded']:,}")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path("data/demo"),
+    rows: Annotated[int, typer.Option("--rows", min=50, help="rows per generated feed")] = 400,
+    as_of: AsOf = None,
+) -> None:
+    """The main job on generated data: every source ingested, SLA swept, a summary printed."""
+    from flows import progress
+    from flows.demo import DEMO_STEPS, print_demo_summary, run_demo
+
+    when = parse_as_of(as_of)
+    with Progress(console=err, transient=True) as bar:
+        task_id = bar.add_task("demo", total=DEMO_STEPS)
+
+        def report(step: str, amount: int) -> None:
+            bar.update(task_id, advance=amount, description=step)
+
+        with progress.listening(report):
+            result = run_demo(workdir=str(workdir), rows=rows, as_of=when)
+    print_demo_summary(out, result)
+
+
+def main() -> None:
+    try:
+        app()
+    except PipelineError as exc:
+        err.print(f"pp: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)

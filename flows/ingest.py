@@ -1,0 +1,379 @@
+"""The ingest flow: one feed file in, leads created or merged, quarantine filled, one commit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+
+from flows import progress
+from schemas.enums import EventKind, LeadType, ReasonCode, Status
+from schemas.errors import PipelineError
+from schemas.rules import CONNECTION_BOOKING, SourceRule, source_rules
+from schemas.settings import Settings, load_settings
+from tasks.assign import assign_service_centres, booked_centres
+from tasks.calendar import add_accept_deadlines, calendar_for
+from tasks.classify import classify_rows
+from tasks.dedup import KEY, collapse_batch, plan_merges
+from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches
+from tasks.validate import validate_feed_rows
+from warehouse import repository as repo
+from warehouse import store
+
+validate = task(name="validate", cache_policy=NONE)(validate_feed_rows)
+classify = task(name="classify", cache_policy=NONE)(classify_rows)
+collapse = task(name="collapse-duplicates", cache_policy=NONE)(collapse_batch)
+assign = task(name="assign-service-centres", cache_policy=NONE)(assign_service_centres)
+deadlines = task(name="accept-deadlines", cache_policy=NONE)(add_accept_deadlines)
+
+UTC_US = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """A feed that passed the file-level checks: safe to start loading."""
+
+    layout: FeedLayout
+    rule: SourceRule
+    product: str | None
+    sc_id: str | None
+    sha256: str
+
+
+@dataclass
+class FeedSummary:
+    feed_id: int
+    file_name: str
+    source: str
+    rows_read: int = 0
+    created: int = 0
+    merged: int = 0
+    quarantined: int = 0
+    assigned: int = 0
+    unassigned: int = 0
+    already_loaded: bool = False
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def resolve_as_of(as_of: datetime | None) -> datetime:
+    """Every flow reasons at an explicit instant; a naive one is refused, not guessed."""
+    if as_of is None:
+        return datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise PipelineError(f"--as-of {as_of.isoformat()} has no UTC offset; add one, e.g. +03:00")
+    return as_of.astimezone(UTC)
+
+
+def check_feed(
+    path: Path, *, source: str, product: str | None, sc_id: str | None, warehouse: Path
+) -> FeedRequest:
+    """File-level checks (CONTRACT.md): every problem here fails the command before any write."""
+    rules = source_rules()
+    if source not in rules:
+        raise PipelineError(f"unknown source {source!r}; expected one of {', '.join(rules)}")
+    rule = rules[source]
+    with store.reader(warehouse) as con:
+        store.require_schema(con, warehouse)
+        products = set(repo.reference_frames(con)["products"]["product"])
+        centres = set(repo.reference_frames(con)["service_centers"]["sc_id"])
+    if product is not None and product not in products:
+        raise PipelineError(f"unknown product {product!r}; expected one of {', '.join(sorted(products))}")
+    if rule.temperature is None and sc_id is None:
+        raise PipelineError(f"source {source} needs --sc: the service centre creating the leads")
+    if rule.temperature is not None and sc_id is not None:
+        raise PipelineError(f"--sc is only for --source sc_created, not {source}")
+    if sc_id is not None and sc_id not in centres:
+        raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
+    layout = inspect_feed(path)
+    needed = {
+        "product (or pass --product)": product is None and "product" not in layout.present,
+        "phone or email": not {"phone", "email"} & layout.present,
+        "inn": rule.requires_inn and "inn" not in layout.present,
+        "temperature": rule.temperature is None and "temperature" not in layout.present,
+    }
+    missing = [name for name, absent in needed.items() if absent]
+    if missing:
+        raise PipelineError(
+            f"{path.name}: required column(s) missing: {'; '.join(missing)}; "
+            f"found {', '.join(layout.headers) or 'no header'}"
+        )
+    return FeedRequest(layout, rule, product, sc_id, file_sha256(path))
+
+
+@dataclass
+class BatchContext:
+    feed_id: int
+    as_of: datetime
+    request: FeedRequest
+    products: frozenset[str]
+    timezones: pl.DataFrame  # sc_id, timezone
+    calendar_overrides: pl.DataFrame
+    naive_timezone: str
+    next_lead_id: int
+
+
+def _quarantine_rows(
+    batch: pl.DataFrame, layout: FeedLayout, feed_id: int, refused: list[pl.DataFrame]
+) -> pl.DataFrame:
+    reasons = pl.concat(refused, how="vertical_relaxed")
+    return (
+        reasons.join(raw_rows(batch, layout), on="row_number", how="left")
+        .with_columns(feed_id=pl.lit(feed_id, pl.Int64))
+        .sort("row_number")
+    )
+
+
+def _json(*columns: str | pl.Expr) -> pl.Expr:
+    return pl.struct(*columns).struct.json_encode()
+
+
+def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
+    """One bounded batch through validate → classify → deduplicate → assign → deadlines → write."""
+    request, as_of = ctx.request, ctx.as_of
+    rows = batch
+    if request.product is not None:
+        rows = rows.with_columns(pl.col("product").fill_null(request.product))
+    valid, invalid = validate(
+        rows, rule=request.rule, known_products=ctx.products,
+        default_event_at=as_of, naive_timezone=ctx.naive_timezone,
+    )
+    usage = repo.client_usage(con, valid.select("inn", "product"), as_of)
+    classified, refused = classify(valid, usage, rule=request.rule, as_of=as_of)
+
+    seen = repo.seen_external_ids(
+        con, request.rule.source, classified.select("external_id").drop_nulls()
+    )["external_id"]
+    repeated = classified.filter(pl.col("external_id").is_in(seen.implode()))
+    fresh = classified.filter(~pl.col("external_id").is_in(seen.implode()) | pl.col("external_id").is_null())
+    already = repeated.select(
+        "row_number",
+        reason_code=pl.lit(ReasonCode.ALREADY_INGESTED.value),
+        detail=pl.lit("external_id already turned into a lead by an earlier feed of this source"),
+    )
+
+    candidates, contacts, members = collapse(fresh)
+    matched = repo.match_open_leads(
+        con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email")
+    )
+    merges = plan_merges(
+        candidates.join(matched, on=KEY, how="inner").with_columns(
+            arrived_at=pl.lit(as_of, UTC_US)
+        )
+    )
+    _apply_merges(con, merges, contacts, ctx)
+
+    created = (
+        candidates.join(matched, on=KEY, how="anti")
+        .with_columns(lead_id=pl.int_range(pl.len(), dtype=pl.Int64) + ctx.next_lead_id)
+    )
+    ctx.next_lead_id += created.height
+    placed = _place(con, created, ctx)
+    _write_created(con, placed, contacts, ctx)
+
+    lead_of = pl.concat(
+        [merges.select(*KEY, "lead_id"), placed.select(*KEY, "lead_id")], how="vertical_relaxed"
+    )
+    store.insert(
+        con, "source_rows",
+        members.drop_nulls("external_id").join(lead_of, on=KEY)
+        .select("external_id", "lead_id", source=pl.lit(request.rule.source),
+                feed_id=pl.lit(ctx.feed_id, pl.Int64)),
+    )
+    quarantined = _quarantine_rows(batch, request.layout, ctx.feed_id, [invalid, refused, already])
+    store.insert(con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw"))
+
+    counts: Counter[str] = Counter(
+        rows_read=batch.height,
+        created=placed.height,
+        quarantined=quarantined.height,
+        merged=batch.height - placed.height - quarantined.height,
+        assigned=placed.filter(pl.col("sc_id").is_not_null()).height,
+        unassigned=placed.filter(pl.col("sc_id").is_null()).height,
+    )
+    counts.update({f"reason:{code}": n for code, n in quarantined["reason_code"].value_counts().iter_rows()})
+    return counts
+
+
+def _apply_merges(
+    con: store.Connection, merges: pl.DataFrame, contacts: pl.DataFrame, ctx: BatchContext
+) -> None:
+    """SPEC §5.3: hotter temperature wins, a still-new lead's deadline tightens, contacts and
+    history are appended."""
+    if merges.is_empty():
+        return
+    tighten = merges.filter(
+        pl.col("hotter") & (pl.col("lead_status") == Status.NEW.value) & pl.col("lead_sc_id").is_not_null()
+    ).select("lead_id", "arrived_at", "timezone", temperature="merged_temperature")
+    tightened = deadlines(tighten, _calendar(tighten, ctx)) if tighten.height else tighten.with_columns(
+        accept_deadline=pl.lit(None, UTC_US)
+    )
+    repo.apply_merges(
+        con,
+        merges.join(tightened.select("lead_id", tightened_deadline="accept_deadline"), on="lead_id", how="left")
+        .select("lead_id", "merged_temperature", "tightened_deadline"),
+    )
+    repo.add_contacts(con, contacts.join(merges.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value"))
+    store.insert(
+        con, "lead_events",
+        merges.select(
+            "lead_id",
+            occurred_at=pl.lit(ctx.as_of, UTC_US),
+            kind=pl.lit(EventKind.MERGED.value),
+            actor=pl.lit(f"feed:{ctx.feed_id}"),
+            detail=_json(
+                pl.lit(ctx.request.rule.source).alias("source"),
+                pl.lit(ctx.feed_id).alias("feed_id"),
+                pl.col("rows"),
+                pl.col("lead_temperature").alias("temperature_before"),
+                pl.col("merged_temperature").alias("temperature_after"),
+            ),
+        ),
+    )
+
+
+def _calendar(frame: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:
+    return calendar_for(frame["arrived_at"], ctx.calendar_overrides)
+
+
+def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:
+    """Assign the batch's new leads to SCs (SPEC §6) and set arrival and deadline (SPEC §10)."""
+    as_of = ctx.as_of
+    if ctx.request.sc_id is not None:  # §8.1.3: an SC's own lead stays with it
+        assigned = created.with_columns(sc_id=pl.lit(ctx.request.sc_id), assigned_by=pl.lit("sc"))
+    else:
+        keys = created.select("inn", "kpp", "product")
+        assigned = assign(
+            created,
+            booked=booked_centres(repo.active_bookings(con, keys, as_of)),
+            eligible=repo.eligible_centres(con, as_of),
+            loads=repo.sc_loads(con),
+        )
+    placed = assigned.join(ctx.timezones, on="sc_id", how="left").with_columns(
+        arrived_at=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit(as_of, UTC_US))
+    )
+    return deadlines(placed, _calendar(placed, ctx)) if placed.height else placed.with_columns(
+        accept_deadline=pl.lit(None, UTC_US)
+    )
+
+
+def _write_created(
+    con: store.Connection, placed: pl.DataFrame, contacts: pl.DataFrame, ctx: BatchContext
+) -> None:
+    if placed.is_empty():
+        return
+    as_of, actor = pl.lit(ctx.as_of, UTC_US), pl.lit(f"feed:{ctx.feed_id}")
+    store.insert(
+        con, "leads",
+        placed.select(
+            "lead_id", "inn", "kpp", "company_name", "region", "product", "lead_type",
+            "temperature", "source", "sc_id", "arrived_at", "accept_deadline",
+            "contact_name", "source_event_at",
+            status=pl.lit(Status.NEW.value), created_at=as_of,
+            feed_id=pl.lit(ctx.feed_id, pl.Int64),
+        ),
+    )
+    store.insert(con, "lead_contacts", contacts.join(placed.select(*KEY, "lead_id"), on=KEY)
+                 .select("lead_id", "kind", "value"))
+    created_events = placed.select(
+        "lead_id", occurred_at=as_of, kind=pl.lit(EventKind.CREATED.value), actor=actor,
+        detail=_json(pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"),
+                     pl.col("first_row"), pl.col("rows")),
+    )
+    assigned = placed.filter(pl.col("sc_id").is_not_null())
+    assigned_events = assigned.select(
+        "lead_id", occurred_at=as_of, kind=pl.lit(EventKind.ASSIGNED.value), actor=actor,
+        detail=_json(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
+    )
+    store.insert(con, "lead_events", pl.concat([created_events, assigned_events]))
+    store.insert(
+        con, "bookings",
+        assigned.filter(
+            (pl.col("lead_type") == LeadType.CONNECTION.value) & pl.col("inn").is_not_null()
+        ).select(
+            "inn", "kpp", "product", "sc_id", "lead_id",
+            kind=pl.lit("lead"), starts_at=as_of, ends_at=as_of + pl.lit(CONNECTION_BOOKING),
+        ),
+    )
+
+
+@flow(name="ingest-feed")
+def ingest_feed(
+    path: str,
+    source: str,
+    product: str | None = None,
+    sc_id: str | None = None,
+    as_of: datetime | None = None,
+    warehouse: str | None = None,
+) -> dict[str, object]:
+    """Ingest one feed file: every row becomes or updates exactly one lead, or is quarantined."""
+    settings: Settings = load_settings(warehouse=warehouse)
+    when = resolve_as_of(as_of)
+    request = check_feed(
+        Path(path), source=source, product=product, sc_id=sc_id, warehouse=settings.warehouse
+    )
+    with store.transaction(settings.warehouse) as con:
+        summary = _load(con, request, when, settings)
+    if not summary.already_loaded:
+        publish_summary(summary)
+    return asdict(summary)
+
+
+def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings: Settings) -> FeedSummary:
+    name = request.layout.path.name
+    earlier = repo.feed_by_sha(con, request.sha256)
+    if earlier is not None:  # the same file again changes nothing
+        return FeedSummary(
+            feed_id=int(earlier["feed_id"]), file_name=name, source=str(earlier["source"]),
+            already_loaded=True,
+        )
+    reference = repo.reference_frames(con)
+    ctx = BatchContext(
+        feed_id=repo.next_id(con, "feeds", "feed_id"),
+        as_of=as_of,
+        request=request,
+        products=frozenset(reference["products"]["product"]),
+        timezones=reference["service_centers"].select("sc_id", "timezone"),
+        calendar_overrides=reference["calendar_overrides"],
+        naive_timezone=settings.feed_timezone,
+        next_lead_id=repo.next_id(con, "leads", "lead_id"),
+    )
+    totals: Counter[str] = Counter()
+    for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
+        totals.update(_ingest_batch(con, batch, ctx))
+        progress.advance("rows", batch.height)
+    if totals["rows_read"] == 0:
+        raise PipelineError(f"{name} has a header but no data rows")
+    summary = FeedSummary(
+        feed_id=ctx.feed_id, file_name=name, source=request.rule.source,
+        **{k: totals[k] for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")},
+        quarantine_reasons={k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")},
+    )
+    store.insert(con, "feeds", pl.DataFrame([{
+        "feed_id": summary.feed_id, "file_name": name, "sha256": request.sha256,
+        "source": summary.source, "product": request.product, "sc_id": request.sc_id,
+        "as_of": as_of, "loaded_at": datetime.now(UTC),
+        **{k: getattr(summary, k) for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")},
+    }]))
+    return summary
+
+
+def publish_summary(summary: FeedSummary) -> None:
+    """The feed's counts as a Prefect table artifact, for the UI."""
+    rows = [
+        {"measure": k, "value": getattr(summary, k)}
+        for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
+    ] + [{"measure": f"quarantine: {k}", "value": v} for k, v in summary.quarantine_reasons.items()]
+    create_table_artifact(
+        key=f"feed-{summary.feed_id}",
+        table=rows,
+        description=f"Feed {summary.feed_id}: {summary.file_name} ({summary.source})",
+    )
+
+
+

@@ -1,0 +1,26 @@
+"""Creating, migrating and loading the warehouse (`pp init`): quick, so no flow is needed."""
+
+from __future__ import annotations
+
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from tasks.reference import read_reference
+from warehouse import repository as repo
+from warehouse import store
+
+DEMO_REFERENCE = files("schemas") / "demo_reference"
+
+
+def init_warehouse(warehouse: Path, reference: Path | None = None) -> dict[str, object]:
+    """Create or migrate the warehouse and (re)load reference data; safe to repeat."""
+    if reference is None:
+        with as_file(DEMO_REFERENCE) as bundled:
+            tables = read_reference(Path(bundled))
+    else:
+        tables = read_reference(reference)
+    with store.transaction(warehouse) as con:
+        applied = store.migrate(con)
+        counts = repo.load_reference(con, tables)
+        version = store.schema_version(con)
+    return {"schema_version": version, "migrations_applied": applied, "loaded": counts}

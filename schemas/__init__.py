@@ -1,0 +1,1 @@
+"""Typed data of the domain: enums, reference rows, rule tables, settings."""

@@ -1,0 +1,83 @@
+"""The closed vocabularies of the domain (SPEC §3, §4, §5); values are what the warehouse stores."""
+
+from enum import StrEnum
+
+
+class Temperature(StrEnum):
+    """SPEC §5. Declared hottest first: the order is the merge order of §5.3."""
+
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+
+class LeadType(StrEnum):
+    """SPEC §4."""
+
+    CONNECTION = "connection"
+    RENEWAL = "renewal"
+    UPSELL = "upsell"
+    SERVICE = "service"
+    ACTIVATION = "activation"
+
+
+class Status(StrEnum):
+    """SPEC §3."""
+
+    NEW = "new"
+    IN_WORK = "in_work"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    BLOCKED = "blocked"
+
+
+OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.IN_WORK)
+
+
+class Initiator(StrEnum):
+    """Who starts a lead of a source (Appendix 1)."""
+
+    CLIENT = "client"
+    PRINCIPAL = "principal"
+    SC = "sc"
+
+
+class ContactKind(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class BookingKind(StrEnum):
+    """SPEC §7, in the order assignment prefers them (§6)."""
+
+    LEAD = "lead"
+    INVOICE = "invoice"
+    PAID_PERIOD = "paid_period"
+
+
+class ReasonCode(StrEnum):
+    """Why a feed row went to quarantine (CONTRACT.md)."""
+
+    MISSING_CONTACTS = "missing_contacts"
+    FICTITIOUS_PHONE = "fictitious_phone"
+    FICTITIOUS_EMAIL = "fictitious_email"
+    BAD_INN = "bad_inn"
+    BAD_KPP = "bad_kpp"
+    MISSING_INN = "missing_inn"
+    UNKNOWN_PRODUCT = "unknown_product"
+    UNKNOWN_REGION = "unknown_region"
+    NOT_NEW_SALE = "not_new_sale"
+    NO_ACTIVE_PERIOD = "no_active_period"
+    BAD_DATE = "bad_date"
+    BAD_LEAD_TYPE = "bad_lead_type"
+    BAD_TEMPERATURE = "bad_temperature"
+    ALREADY_INGESTED = "already_ingested"
+
+
+class EventKind(StrEnum):
+    """Kinds of `lead_events` rows: the lead's history."""
+
+    CREATED = "created"
+    MERGED = "merged"
+    ASSIGNED = "assigned"
+    TAKEN = "taken"

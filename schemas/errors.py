@@ -1,0 +1,5 @@
+"""Errors a user can fix: the command line prints them as one line, without a traceback."""
+
+
+class PipelineError(Exception):
+    """A problem with the user's input or setup; the message says what is wrong and how to fix it."""

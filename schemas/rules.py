@@ -1,0 +1,66 @@
+"""Rules as data: Appendix 1, SLA terms and the other constants the SPEC fixes, in one place."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from importlib.resources import files
+
+from schemas.enums import Initiator, LeadType, Temperature
+
+DATA = files("schemas") / "data"
+
+
+@dataclass(frozen=True)
+class SlaTerm:
+    """How long a lead of one temperature may stay `new` (SPEC §10)."""
+
+    temperature: Temperature
+    working_minutes: int | None = None  # counted on the production calendar, SC-local
+    calendar: timedelta | None = None  # exact instants: arrived_at + N x 24 h
+
+
+SLA_TERMS: dict[Temperature, SlaTerm] = {
+    Temperature.HOT: SlaTerm(Temperature.HOT, working_minutes=3 * 60),
+    Temperature.WARM: SlaTerm(Temperature.WARM, calendar=timedelta(days=7)),
+    Temperature.COLD: SlaTerm(Temperature.COLD, calendar=timedelta(days=30)),
+}
+
+WORKDAY_START_MINUTE = 9 * 60  # 09:00 SC-local (SPEC §10)
+WORKDAY_MINUTES = 9 * 60  # 09:00-18:00
+CONNECTION_BOOKING = timedelta(days=30)  # SPEC §7: a connection lead books client x product
+NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago
+HOTTEST_FIRST: tuple[Temperature, ...] = tuple(Temperature)  # SPEC §5.3 merge order
+
+
+@dataclass(frozen=True)
+class SourceRule:
+    """One row of Appendix 1 (SPEC §5)."""
+
+    source: str
+    basis_ru: str
+    initiator: Initiator
+    temperature: Temperature | None  # None: chosen by the SC (sc_created)
+    base_lead_type: LeadType | None  # the type a base of this source implies (SPEC §4)
+
+    @property
+    def requires_inn(self) -> bool:
+        """SPEC §1: only client-initiated sources may carry a row without INN."""
+        return self.initiator is not Initiator.CLIENT
+
+
+@cache
+def source_rules() -> dict[str, SourceRule]:
+    with (DATA / "sources.csv").open(encoding="utf-8") as fh:
+        return {
+            row["source"]: SourceRule(
+                source=row["source"],
+                basis_ru=row["basis_ru"],
+                initiator=Initiator(row["initiator"]),
+                temperature=Temperature(row["temperature"]) if row["temperature"] else None,
+                base_lead_type=LeadType(row["base_lead_type"]) if row["base_lead_type"] else None,
+            )
+            for row in csv.DictReader(fh)
+        }

@@ -1,0 +1,206 @@
+"""Working-time arithmetic for accept deadlines (SPEC §2, §10), set-based with polars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+import polars as pl
+
+from schemas.enums import Temperature
+from schemas.rules import SLA_TERMS, WORKDAY_MINUTES, WORKDAY_START_MINUTE
+
+_DAY_SECONDS = WORKDAY_MINUTES * 60
+_US = 1_000_000
+_UTC_US = pl.Datetime("us", "UTC")
+_CALENDAR_SCHEMA = {"day": pl.Date, "is_working": pl.Boolean, "cum_start": pl.Int64}
+_OVERRIDE_KINDS = {"holiday": False, "workday": True}
+
+
+def production_calendar(
+    first_year: int, last_year: int, overrides: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Days of the years with working flags and working seconds elapsed before each 09:00.
+
+    `cum_start` turns "N working minutes later" into one addition and one as-of lookup.
+    """
+    if first_year > last_year:
+        raise ValueError(f"first_year {first_year} is after last_year {last_year}")
+    ru = holidays.country_holidays("RU", years=range(first_year, last_year + 1))
+    days = pl.date_range(date(first_year, 1, 1), date(last_year, 12, 31), "1d", eager=True)
+    calendar = pl.DataFrame(
+        {
+            "day": days,
+            "is_working": pl.Series([ru.is_working_day(d) for d in days], dtype=pl.Boolean),
+        }
+    )
+    if overrides is not None and overrides.height:
+        unknown = set(overrides["kind"].unique().to_list()) - _OVERRIDE_KINDS.keys()
+        if unknown:
+            raise ValueError(f"unknown override kinds {sorted(map(str, unknown))}")
+        forced = (
+            overrides.select(
+                pl.col("date").cast(pl.Date).alias("day"),
+                pl.col("kind").replace_strict(_OVERRIDE_KINDS, return_dtype=pl.Boolean),
+            )
+            .unique("day", keep="last", maintain_order=True)
+            .rename({"kind": "forced"})
+        )
+        calendar = calendar.join(forced, on="day", how="left", maintain_order="left").select(
+            "day", pl.coalesce("forced", "is_working").alias("is_working")
+        )
+    worked = pl.col("is_working").cast(pl.Int64) * _DAY_SECONDS
+    return calendar.with_columns(cum_start=worked.cum_sum() - worked)
+
+
+def calendar_for(arrivals: pl.Series, overrides: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Calendar covering the arrivals' years plus one, so hot deadlines never run off its end."""
+    years = arrivals.drop_nulls().dt.year()
+    if years.is_empty():
+        return pl.DataFrame(schema=_CALENDAR_SCHEMA)
+    first, last = years.min(), years.max()
+    assert isinstance(first, int) and isinstance(last, int)
+    return production_calendar(first, last + 1, overrides)
+
+
+def add_accept_deadlines(frame: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
+    """Add `accept_deadline` (UTC): hot in SC-local working time, warm/cold as exact instants.
+
+    Set-based so that a million leads cost well under a second; rows keep their order.
+    """
+    temps = frame["temperature"].drop_nulls().unique().to_list()
+    unknown = set(temps) - {t.value for t in Temperature}
+    if unknown:
+        raise ValueError(f"unknown temperatures {sorted(unknown)}")
+
+    indexed = frame.with_row_index("__row")
+    arrived = pl.col("arrived_at").cast(_UTC_US)
+    deadline: pl.Expr = pl.lit(None, dtype=_UTC_US)
+    for temperature, term in SLA_TERMS.items():
+        if term.calendar is not None:
+            deadline = (
+                pl.when(pl.col("temperature") == temperature.value)
+                .then(arrived + term.calendar)
+                .otherwise(deadline)
+            )
+
+    hot = indexed.filter(
+        pl.col("temperature") == Temperature.HOT.value,
+        pl.col("arrived_at").is_not_null(),
+        pl.col("timezone").is_not_null(),
+    ).select("__row", arrived, "timezone")
+    if hot.height:
+        minutes = SLA_TERMS[Temperature.HOT].working_minutes
+        assert minutes is not None
+        due = _hot_deadlines(hot, calendar, minutes)
+        nulls = pl.repeat(None, frame.height, dtype=_UTC_US, eager=True)
+        indexed = indexed.with_columns(__hot=nulls.scatter(due["__row"], due["__hot"]))
+        deadline = pl.coalesce("__hot", deadline)
+
+    return (
+        indexed.with_columns(
+            pl.when(pl.col("timezone").is_not_null()).then(deadline).alias("accept_deadline")
+        )
+        .drop("__row", "__hot", strict=False)
+        .select(*[c for c in frame.columns if c != "accept_deadline"], "accept_deadline")
+    )
+
+
+def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> pl.DataFrame:
+    """`__row` → `__hot`: working-minute deadlines, one lazy partition per (constant) zone."""
+    calendar = calendar.sort("day")
+    if calendar.is_empty():
+        raise ValueError("the production calendar is empty; build it with calendar_for()")
+    first_day, last_day = calendar["day"][0], calendar["day"][-1]
+    days = calendar.lazy().select("day", "is_working", (pl.col("cum_start") * _US).alias("cum_us"))
+    workdays = days.filter("is_working").select(
+        pl.col("day").alias("w_day"), pl.col("cum_us").alias("w_cum_us")
+    )
+    day_us = _DAY_SECONDS * _US
+    start = pl.duration(minutes=WORKDAY_START_MINUTE)
+    since_start = (
+        pl.col("t") - pl.col("day").cast(pl.Datetime("us")) - start
+    ).dt.total_microseconds()
+    worked_today = pl.when("is_working").then(since_start.clip(0, day_us)).otherwise(0)
+    elapsed = pl.col("cum_us") + worked_today
+
+    parts = []
+    for zone in hot["timezone"].unique().sort().to_list():
+        local = (
+            hot.lazy()
+            .filter(pl.col("timezone") == zone)
+            .select(
+                "__row",
+                "timezone",
+                pl.col("arrived_at")
+                .dt.convert_time_zone(zone)
+                .dt.replace_time_zone(None)
+                .alias("t"),
+            )
+            .with_columns(day=pl.col("t").dt.date())
+            .join(days, on="day", how="left")
+            .with_columns(target=elapsed + minutes * 60 * _US)
+            .with_columns(probe=pl.col("target") - 1)
+            .sort("probe")
+        )
+        found = local.join_asof(workdays, left_on="probe", right_on="w_cum_us", strategy="backward")
+        parts.append(
+            found.select(
+                "__row",
+                "timezone",
+                "t",
+                (
+                    pl.col("w_day").cast(pl.Datetime("us"))
+                    + start
+                    + pl.duration(microseconds=pl.col("target") - pl.col("w_cum_us"))
+                )
+                .dt.replace_time_zone(zone)
+                .dt.convert_time_zone("UTC")
+                .alias("__hot"),
+                pl.col("day").is_between(first_day, last_day).not_().alias("outside"),
+                (pl.col("target") > pl.col("w_cum_us") + day_us).fill_null(True).alias("overrun"),
+            )
+        )
+    due = pl.concat(parts).collect()
+
+    for flag, problem in (
+        ("outside", f"is outside the production calendar {first_day}..{last_day}"),
+        ("overrun", f"has a deadline past the production calendar's end {last_day}"),
+    ):
+        bad = due.filter(flag)
+        if bad.height:
+            raise ValueError(
+                f"hot arrival {bad['t'][0]} ({bad['timezone'][0]}, local) {problem}; "
+                "build the calendar with calendar_for()"
+            )
+    return due.select("__row", "__hot")
+
+
+def hot_deadline_one(
+    arrived_at: datetime,
+    timezone: str,
+    is_working: Callable[[date], bool],
+    minutes: int = 180,
+) -> datetime:
+    """Reference definition: walk SC-local working days until the minutes are spent."""
+    if arrived_at.tzinfo is None:
+        raise ValueError("arrived_at must be timezone-aware")
+    zone = ZoneInfo(timezone)
+    cursor = arrived_at.astimezone(zone).replace(tzinfo=None)
+    remaining = timedelta(minutes=minutes)
+    opens = time(WORKDAY_START_MINUTE // 60, WORKDAY_START_MINUTE % 60)
+    length = timedelta(minutes=WORKDAY_MINUTES)
+    day = cursor.date()
+    while True:
+        if is_working(day):
+            open_at = datetime.combine(day, opens)
+            close_at = open_at + length
+            begin = max(cursor, open_at)
+            if begin < close_at:
+                if remaining <= close_at - begin:
+                    return (begin + remaining).replace(tzinfo=zone).astimezone(UTC)
+                remaining -= close_at - begin
+        day += timedelta(days=1)
+        cursor = datetime.combine(day, time())

@@ -1,0 +1,34 @@
+"""Shared fixtures: one Prefect test server for the session, a fresh warehouse per test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Prefect writes into PREFECT_HOME: keep the suite's state out of the user's.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="pp-tests-prefect-")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import flows  # noqa: E402,F401  (sets Prefect's offline defaults before Prefect loads)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """A warehouse file with the schema and the bundled demo reference loaded."""
+    from flows.initialise import init_warehouse
+
+    path = tmp_path / "pp.duckdb"
+    init_warehouse(path)
+    return path

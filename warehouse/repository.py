@@ -1,0 +1,100 @@
+"""Named queries and writes of the pipeline: each binds its parameters and returns frames."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+
+import polars as pl
+
+from schemas.enums import Temperature
+from schemas.rules import DATA
+from warehouse.store import Connection, frame, insert, registered, run, scalar, sql
+
+REFERENCE_TABLES = ("service_centers", "managers", "products")
+
+
+def next_id(con: Connection, table: str, column: str) -> int:
+    """The next free id of a table (writers are serialised, one transaction at a time)."""
+    return int(scalar(con, f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"'))
+
+
+def load_reference(con: Connection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Replace the reference tables with the given ones; the rule tables come from the package."""
+    counts: dict[str, int] = {}
+    for table in REFERENCE_TABLES:
+        run(con, f'DELETE FROM "{table}"')
+        counts[table] = insert(con, table, tables[table])
+    run(con, "DELETE FROM calendar_overrides")
+    if "calendar" in tables:
+        counts["calendar"] = insert(
+            con, "calendar_overrides", tables["calendar"].rename({"date": "day"})
+        )
+    for table, file_name in (("sources", "sources.csv"), ("regions", "regions.csv")):
+        with (DATA / file_name).open(encoding="utf-8") as fh:
+            rows = pl.DataFrame(list(csv.DictReader(fh)), infer_schema_length=None)
+        run(con, f'DELETE FROM "{table}"')
+        counts[table] = insert(
+            con, table, rows.with_columns(pl.all().replace("", None))
+        )
+    return counts
+
+
+def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
+    return {
+        "service_centers": frame(con, "SELECT * FROM service_centers ORDER BY sc_id"),
+        "products": frame(con, "SELECT * FROM products ORDER BY product"),
+        "regions": frame(con, "SELECT * FROM regions ORDER BY code"),
+        "calendar_overrides": frame(con, "SELECT day AS date, kind FROM calendar_overrides"),
+    }
+
+
+def feed_by_sha(con: Connection, sha256: str) -> dict[str, object] | None:
+    found = frame(con, "SELECT * FROM feeds WHERE sha256 = ?", [sha256])
+    return found.row(0, named=True) if found.height else None
+
+
+def client_usage(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    with registered(con, batch_keys=keys):
+        return frame(con, sql("client_usage"), {"as_of": as_of})
+
+
+def seen_external_ids(con: Connection, source: str, ids: pl.DataFrame) -> pl.DataFrame:
+    with registered(con, batch_ids=ids):
+        return frame(con, sql("seen_external_ids"), {"source": source})
+
+
+def match_open_leads(con: Connection, candidates: pl.DataFrame) -> pl.DataFrame:
+    with registered(con, candidates=candidates):
+        return frame(con, sql("match_open_leads"))
+
+
+def active_bookings(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    with registered(con, batch_keys=keys):
+        return frame(con, sql("active_bookings"), {"as_of": as_of})
+
+
+def eligible_centres(con: Connection, as_of: datetime) -> pl.DataFrame:
+    return frame(con, sql("eligible_centres"), {"as_of": as_of})
+
+
+def sc_loads(con: Connection) -> pl.DataFrame:
+    return frame(con, sql("sc_loads"))
+
+
+def apply_merges(con: Connection, merges: pl.DataFrame) -> None:
+    with registered(con, merges=merges):
+        run(con, sql("apply_merges"))
+
+
+def add_contacts(con: Connection, contacts: pl.DataFrame) -> None:
+    with registered(con, new_contacts=contacts):
+        run(con, sql("add_contacts"))
+
+
+def record_breaches(
+    con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
+) -> int:
+    before = int(scalar(con, "SELECT count(*) FROM sla_breaches"))
+    run(con, sql("record_breaches"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]})
+    return int(scalar(con, "SELECT count(*) FROM sla_breaches")) - before

@@ -1,0 +1,8 @@
+-- Contacts a lead does not have yet. Input: new_contacts(lead_id, kind, value).
+INSERT INTO lead_contacts
+SELECT DISTINCT c.lead_id, c.kind, c.value
+FROM new_contacts c
+WHERE NOT EXISTS (
+    SELECT 1 FROM lead_contacts lc
+    WHERE lc.lead_id = c.lead_id AND lc.kind = c.kind AND lc.value = c.value
+)

@@ -1,0 +1,160 @@
+"""The only module that knows DuckDB: connections, transactions, migrations, frame I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from schemas.errors import PipelineError
+
+DDL = files("warehouse") / "ddl"
+SQL = files("warehouse") / "sql"
+_LOCKED = re.compile(r"lock|conflicting", re.IGNORECASE)
+
+Connection = duckdb.DuckDBPyConnection
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of `warehouse/sql/<name>.sql`."""
+    return (SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def migrations() -> list[tuple[int, str]]:
+    """Forward migrations `ddl/NNN_name.sql`, in order."""
+    found = [
+        (int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8"))
+        for entry in DDL.iterdir()
+        if entry.name.endswith(".sql")
+    ]
+    return sorted(found)
+
+
+def _open(path: Path, *, read_only: bool) -> Connection:
+    if read_only and not path.exists():
+        raise PipelineError(f"warehouse {path} does not exist; create it with `pp init`")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if _LOCKED.search(str(exc)):
+            raise PipelineError(
+                f"warehouse {path} is in use by another process; retry when it finishes"
+            ) from exc
+        raise PipelineError(f"cannot open warehouse {path}: {exc}") from exc
+    run(con, "SET TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def transaction(path: Path) -> Iterator[Connection]:
+    """One writer transaction: everything inside commits together or not at all."""
+    con = _open(path, read_only=False)
+    try:
+        con.begin()
+        yield con
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.close()
+
+
+@contextmanager
+def reader(path: Path) -> Iterator[Connection]:
+    """A read-only connection, held only as long as the block."""
+    con = _open(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def schema_version(con: Connection) -> int:
+    exists = scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    )
+    if not exists:
+        return 0
+    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
+
+
+def migrate(con: Connection) -> list[int]:
+    """Apply the migrations the file has not seen yet; returns the versions applied."""
+    run(
+        con,
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    current = schema_version(con)
+    applied = []
+    for version, text in migrations():
+        if version <= current:
+            continue
+        run(con, text)
+        run(con, "INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now(UTC)])
+        applied.append(version)
+    return applied
+
+
+def require_schema(con: Connection, path: Path) -> None:
+    """Refuse to work on a file `pp init` has not prepared or has not migrated yet."""
+    latest = migrations()[-1][0]
+    current = schema_version(con)
+    if current == 0:
+        raise PipelineError(f"warehouse {path} is not initialised; run `pp init` first")
+    if current < latest:
+        raise PipelineError(
+            f"warehouse {path} is at schema version {current}, this pp needs {latest}; "
+            "run `pp init` to migrate it"
+        )
+
+
+def run(con: Connection, statement: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
+    """Execute a statement to completion (DuckDB refuses new work while a result is unread)."""
+    con.execute(statement, params).fetchall()
+
+
+def frame(con: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pl.DataFrame:
+    """Run a parameterised query and return a polars frame."""
+    return con.sql(query, params=params or None).pl()
+
+
+def scalar(con: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+    rows = con.execute(query, params).fetchall()
+    return rows[0][0] if rows else None
+
+
+def insert(con: Connection, table: str, rows: pl.DataFrame) -> int:
+    """Append a frame to a table by column name; returns the rows written."""
+    if rows.is_empty():
+        return 0
+    view = f"_incoming_{table}"
+    con.register(view, rows)
+    try:
+        run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM "{view}"')
+    finally:
+        con.unregister(view)
+    return rows.height
+
+
+@contextmanager
+def registered(con: Connection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Make frames queryable by name for the duration of a block."""
+    for name, data in frames.items():
+        con.register(name, data)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
