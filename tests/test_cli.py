@@ -1,0 +1,72 @@
+"""`pp` exit codes and messages: a user error is one line on stderr, status 2, nothing written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows import cli
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["pp", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    path = tmp_path / "feed.csv"
+    path.write_text("inn,phone,product\n7707083893,89123456789,extern\n", encoding="utf-8")
+    return path
+
+
+def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
+    target = tmp_path / "w.duckdb"
+    for _ in range(2):
+        code, out, _ = run(monkeypatch, capsys, "--warehouse", str(target), "init")
+        assert code == 0
+        assert "schema version 1" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "{tmp}/nope.csv", "--source", "call_base"], "does not exist; check the path"),
+        (["ingest", "{feed}", "--source", "carrier_pigeon"], "unknown source 'carrier_pigeon'"),
+        (["ingest", "{feed}", "--source", "call_base", "--product", "abacus"], "unknown product 'abacus'"),
+        (["ingest", "{feed}", "--source", "sc_created"], "needs --sc"),
+        (["ingest", "{feed}", "--source", "call_base", "--sc", "sc-msk-1"], "--sc is only for"),
+        (["ingest", "{noinn}", "--source", "call_base"], "required column(s) missing: inn"),
+        (["ingest", "{feed}", "--source", "call_base", "--as-of", "yesterday"], "not an ISO 8601 instant"),
+        (["ingest", "{feed}", "--source", "call_base", "--as-of", "2026-03-06T10:00"], "has no UTC offset"),
+        (["lead", "take", "999", "--contact", "call"], "lead 999 does not exist"),
+        (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
+    ],
+)
+def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse, args, message):
+    noinn = tmp_path / "noinn.csv"
+    noinn.write_text("phone,product\n89123456789,extern\n", encoding="utf-8")
+    args = [a.format(tmp=tmp_path, feed=feed, noinn=noinn) for a in args]
+    before = warehouse.stat().st_mtime_ns
+    code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
+    assert code == 2
+    assert err.startswith("pp: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert warehouse.stat().st_mtime_ns == before
+
+
+def test_a_warehouse_not_initialised_is_named(monkeypatch, capsys, tmp_path, feed):
+    code, _, err = run(monkeypatch, capsys, "--warehouse", str(tmp_path / "none.duckdb"),
+                       "ingest", str(feed), "--source", "call_base")
+    assert code == 2
+    assert "does not exist; create it with `pp init`" in err
