@@ -1,0 +1,158 @@
+"""Ingest speed and memory against DuckDB's own CSV load of the same file.
+
+Generates a call-base feed of N rows (a tenth of them clients that already have open leads)
+and a warehouse of M existing leads, then, each in a fresh process, times
+(a) the full `ingest_feed` flow (Prefect's start-up measured and reported apart) and
+(b) `CREATE TABLE … AS SELECT * FROM read_csv(…)` on the same file. The last line is
+`ingest_vs_duckdb_load_ratio X.XX`.
+
+    python bench/ingest.py --rows 1000000 --existing 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
+
+
+def _existing_leads(warehouse: Path, existing: int, products: list[str], regions: list[str]) -> "object":
+    """M open and closed leads, written straight through DuckDB; returns their clients."""
+    import numpy as np
+    import polars as pl
+
+    from flows.initialise import init_warehouse
+    from tasks.synthetic import valid_inn10
+    from warehouse import store
+
+    init_warehouse(warehouse)
+    rng = np.random.default_rng(11)
+    region_of = rng.choice(np.array(regions), size=existing)
+    inns = valid_inn10(existing, rng, region_of)
+    leads = pl.DataFrame({
+        "lead_id": np.arange(1, existing + 1, dtype=np.int64),
+        "inn": inns,
+        "region": region_of,
+        "product": rng.choice(np.array(products), size=existing),
+        "status": rng.choice(np.array(["new", "in_work", "completed", "refused"]), size=existing,
+                             p=[0.4, 0.3, 0.2, 0.1]),
+        "temperature": rng.choice(np.array(["hot", "warm", "cold"]), size=existing, p=[0.1, 0.3, 0.6]),
+    }).with_columns(
+        lead_type=pl.lit("connection"), source=pl.lit("call_base"), created_at=pl.lit(AS_OF),
+        kpp=pl.lit(None, pl.String),
+    )
+    with store.transaction(warehouse) as con:
+        store.insert(con, "leads", leads)
+        store.insert(con, "lead_contacts", leads.select(
+            "lead_id", kind=pl.lit("phone"),
+            value=pl.format("+7912{}", (pl.col("lead_id") % 10_000_000).cast(pl.String).str.zfill(7)),
+        ))
+    return leads.filter(pl.col("status").is_in(["new", "in_work"])).select(
+        "inn", "kpp", company_name=pl.lit("ООО «Клиент»"), region="region"
+    )
+
+
+def prepare(workdir: Path, rows: int, existing: int) -> tuple[Path, Path]:
+    import polars as pl
+
+    from tasks.synthetic import synthetic_feed, write_feed
+    from tasks.reference import read_reference
+    from flows.initialise import DEMO_REFERENCE
+
+    reference = read_reference(Path(str(DEMO_REFERENCE)))
+    products = reference["products"]["product"].to_list()
+    regions = sorted(set(reference["service_centers"]["regions"].explode().to_list()))
+    warehouse = workdir / "bench.duckdb"
+    clients = _existing_leads(warehouse, existing, products, regions) if existing else None
+    feed = synthetic_feed("call_base", rows, as_of=AS_OF, products=products, regions=regions, seed=1,
+                          clients=clients, client_share=0.1 if existing else None)
+    path = write_feed(feed, workdir / "feed.csv")
+    del feed
+    assert isinstance(pl.__version__, str)
+    return warehouse, path
+
+
+def measure_ingest(warehouse: str, feed: str) -> dict[str, float]:
+    import flows  # noqa: F401  (Prefect's offline defaults)
+    from prefect import flow
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> None:
+        return None
+
+    from flows.ingest import ingest_feed
+
+    started = time.perf_counter()
+    warm_up()
+    prefect_start = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = ingest_feed(path=feed, source="call_base", as_of=AS_OF, warehouse=warehouse)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "prefect_start_seconds": prefect_start,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **{
+                k: summary[k] for k in ("rows_read", "created", "merged", "quarantined", "assigned")}}
+
+
+def measure_duckdb(feed: str) -> dict[str, float]:
+    import duckdb
+
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(str(Path(tmp) / "load.duckdb")) as con:
+        started = time.perf_counter()
+        con.execute("CREATE TABLE feed AS SELECT * FROM read_csv(?)", [feed])
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child(*args: str) -> dict[str, float]:
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--existing", type=int, default=1_000_000)
+    parser.add_argument("--measure", choices=["ingest", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", help=argparse.SUPPRESS)
+    parser.add_argument("--feed", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure == "ingest":
+        print(json.dumps(measure_ingest(args.warehouse, args.feed)))
+        return
+    if args.measure == "duckdb":
+        print(json.dumps(measure_duckdb(args.feed)))
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="pp-bench-"))
+    os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
+    try:
+        started = time.perf_counter()
+        warehouse, feed = prepare(workdir, args.rows, args.existing)
+        print(f"prepared {args.rows:,}-row feed ({feed.stat().st_size / 2**20:.0f} MiB) and "
+              f"{args.existing:,} existing leads in {time.perf_counter() - started:.1f} s")
+        baseline = _child("--measure", "duckdb", "--feed", str(feed))
+        ingest = _child("--measure", "ingest", "--warehouse", str(warehouse), "--feed", str(feed))
+        print(f"duckdb read_csv load: {baseline['seconds']:.2f} s, peak {baseline['peak_mb']:.0f} MB")
+        print(f"prefect start-up (excluded): {ingest['prefect_start_seconds']:.2f} s")
+        print(f"ingest_feed flow: {ingest['seconds']:.2f} s, peak {ingest['peak_mb']:.0f} MB "
+              f"({ingest['rows_read'] / ingest['seconds']:,.0f} rows/s); created {ingest['created']:,}, "
+              f"merged {ingest['merged']:,}, quarantined {ingest['quarantined']:,}, assigned {ingest['assigned']:,}")
+        print(f"ingest_peak_mb {ingest['peak_mb']:.0f}")
+        print(f"ingest_vs_duckdb_load_ratio {ingest['seconds'] / baseline['seconds']:.2f}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
