@@ -26,7 +26,7 @@ from pathlib import Path
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
 
 
-def _existing_leads(warehouse: Path, existing: int, products: list[str], regions: list[str]) -> "object":
+def _existing_leads(warehouse: Path, existing: int, products: list[str], regions: list[str]) -> object:
     """M open and closed leads, written straight through DuckDB; returns their clients."""
     import numpy as np
     import polars as pl
@@ -39,24 +39,34 @@ def _existing_leads(warehouse: Path, existing: int, products: list[str], regions
     rng = np.random.default_rng(11)
     region_of = rng.choice(np.array(regions), size=existing)
     inns = valid_inn10(existing, rng, region_of)
-    leads = pl.DataFrame({
-        "lead_id": np.arange(1, existing + 1, dtype=np.int64),
-        "inn": inns,
-        "region": region_of,
-        "product": rng.choice(np.array(products), size=existing),
-        "status": rng.choice(np.array(["new", "in_work", "completed", "refused"]), size=existing,
-                             p=[0.4, 0.3, 0.2, 0.1]),
-        "temperature": rng.choice(np.array(["hot", "warm", "cold"]), size=existing, p=[0.1, 0.3, 0.6]),
-    }).with_columns(
-        lead_type=pl.lit("connection"), source=pl.lit("call_base"), created_at=pl.lit(AS_OF),
+    leads = pl.DataFrame(
+        {
+            "lead_id": np.arange(1, existing + 1, dtype=np.int64),
+            "inn": inns,
+            "region": region_of,
+            "product": rng.choice(np.array(products), size=existing),
+            "status": rng.choice(
+                np.array(["new", "in_work", "completed", "refused"]), size=existing, p=[0.4, 0.3, 0.2, 0.1]
+            ),
+            "temperature": rng.choice(np.array(["hot", "warm", "cold"]), size=existing, p=[0.1, 0.3, 0.6]),
+        }
+    ).with_columns(
+        lead_type=pl.lit("connection"),
+        source=pl.lit("call_base"),
+        created_at=pl.lit(AS_OF),
         kpp=pl.lit(None, pl.String),
     )
     with store.transaction(warehouse) as con:
         store.insert(con, "leads", leads)
-        store.insert(con, "lead_contacts", leads.select(
-            "lead_id", kind=pl.lit("phone"),
-            value=pl.format("+7912{}", (pl.col("lead_id") % 10_000_000).cast(pl.String).str.zfill(7)),
-        ))
+        store.insert(
+            con,
+            "lead_contacts",
+            leads.select(
+                "lead_id",
+                kind=pl.lit("phone"),
+                value=pl.format("+7912{}", (pl.col("lead_id") % 10_000_000).cast(pl.String).str.zfill(7)),
+            ),
+        )
     return leads.filter(pl.col("status").is_in(["new", "in_work"])).select(
         "inn", "kpp", company_name=pl.lit("ООО «Клиент»"), region="region"
     )
@@ -65,17 +75,25 @@ def _existing_leads(warehouse: Path, existing: int, products: list[str], regions
 def prepare(workdir: Path, rows: int, existing: int) -> tuple[Path, Path]:
     import polars as pl
 
-    from tasks.synthetic import synthetic_feed, write_feed
-    from tasks.reference import read_reference
     from flows.initialise import DEMO_REFERENCE
+    from tasks.reference import read_reference
+    from tasks.synthetic import synthetic_feed, write_feed
 
     reference = read_reference(Path(str(DEMO_REFERENCE)))
     products = reference["products"]["product"].to_list()
     regions = sorted(set(reference["service_centers"]["regions"].explode().to_list()))
     warehouse = workdir / "bench.duckdb"
     clients = _existing_leads(warehouse, existing, products, regions) if existing else None
-    feed = synthetic_feed("call_base", rows, as_of=AS_OF, products=products, regions=regions, seed=1,
-                          clients=clients, client_share=0.1 if existing else None)
+    feed = synthetic_feed(
+        "call_base",
+        rows,
+        as_of=AS_OF,
+        products=products,
+        regions=regions,
+        seed=1,
+        clients=clients,
+        client_share=0.1 if existing else None,
+    )
     path = write_feed(feed, workdir / "feed.csv")
     del feed
     assert isinstance(pl.__version__, str)
@@ -83,8 +101,9 @@ def prepare(workdir: Path, rows: int, existing: int) -> tuple[Path, Path]:
 
 
 def measure_ingest(warehouse: str, feed: str) -> dict[str, float]:
-    import flows  # noqa: F401  (Prefect's offline defaults)
     from prefect import flow
+
+    import flows  # noqa: F401  (Prefect's offline defaults)
 
     @flow(name="bench-warm-up")
     def warm_up() -> None:
@@ -98,9 +117,12 @@ def measure_ingest(warehouse: str, feed: str) -> dict[str, float]:
     started = time.perf_counter()
     summary = ingest_feed(path=feed, source="call_base", as_of=AS_OF, warehouse=warehouse)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "prefect_start_seconds": prefect_start,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **{
-                k: summary[k] for k in ("rows_read", "created", "merged", "quarantined", "assigned")}}
+    return {
+        "seconds": seconds,
+        "prefect_start_seconds": prefect_start,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **{k: summary[k] for k in ("rows_read", "created", "merged", "quarantined", "assigned")},
+    }
 
 
 def measure_duckdb(feed: str) -> dict[str, float]:
@@ -115,12 +137,16 @@ def measure_duckdb(feed: str) -> dict[str, float]:
 
 def _child(*args: str) -> dict[str, float]:
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--existing", type=int, default=1_000_000)
     parser.add_argument("--measure", choices=["ingest", "duckdb"], help=argparse.SUPPRESS)
@@ -139,15 +165,20 @@ def main() -> None:
     try:
         started = time.perf_counter()
         warehouse, feed = prepare(workdir, args.rows, args.existing)
-        print(f"prepared {args.rows:,}-row feed ({feed.stat().st_size / 2**20:.0f} MiB) and "
-              f"{args.existing:,} existing leads in {time.perf_counter() - started:.1f} s")
+        print(
+            f"prepared {args.rows:,}-row feed ({feed.stat().st_size / 2**20:.0f} MiB) and "
+            f"{args.existing:,} existing leads in {time.perf_counter() - started:.1f} s"
+        )
         baseline = _child("--measure", "duckdb", "--feed", str(feed))
         ingest = _child("--measure", "ingest", "--warehouse", str(warehouse), "--feed", str(feed))
         print(f"duckdb read_csv load: {baseline['seconds']:.2f} s, peak {baseline['peak_mb']:.0f} MB")
         print(f"prefect start-up (excluded): {ingest['prefect_start_seconds']:.2f} s")
-        print(f"ingest_feed flow: {ingest['seconds']:.2f} s, peak {ingest['peak_mb']:.0f} MB "
-              f"({ingest['rows_read'] / ingest['seconds']:,.0f} rows/s); created {ingest['created']:,}, "
-              f"merged {ingest['merged']:,}, quarantined {ingest['quarantined']:,}, assigned {ingest['assigned']:,}")
+        print(
+            f"ingest_feed flow: {ingest['seconds']:.2f} s, peak {ingest['peak_mb']:.0f} MB "
+            f"({ingest['rows_read'] / ingest['seconds']:,.0f} rows/s); created {ingest['created']:,}, "
+            f"merged {ingest['merged']:,}, quarantined {ingest['quarantined']:,}, "
+            f"assigned {ingest['assigned']:,}"
+        )
         print(f"ingest_peak_mb {ingest['peak_mb']:.0f}")
         print(f"ingest_vs_duckdb_load_ratio {ingest['seconds'] / baseline['seconds']:.2f}")
     finally:

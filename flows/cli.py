@@ -24,7 +24,10 @@ from schemas.settings import load_settings
 from tasks.lifecycle import Contact
 
 app = typer.Typer(
-    name="pp", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="pp",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="Potential Sales pipeline: feeds to leads, service centres, SLA watch.",
 )
 lead_app = typer.Typer(no_args_is_help=True, help="Act on one lead, at once.")
@@ -67,8 +70,12 @@ def parse_as_of(value: str | None) -> datetime | None:
 def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
     """A live line counting what the flow reports, on stderr so stdout stays parseable."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f}"),
-        TimeElapsedColumn(), console=err, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
         task_id = bar.add_task(description, total=None)
         yield lambda _step, amount: bar.advance(task_id, amount)
@@ -114,8 +121,10 @@ def print_feed_summary(summary: dict[str, Any]) -> None:
     if summary["already_loaded"]:
         out.print(f"{summary['file_name']}: already ingested as feed {summary['feed_id']}; nothing changed")
         return
-    rows = [(k.replace("_", " "), summary[k]) for k in
-            ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")]
+    rows = [
+        (k.replace("_", " "), summary[k])
+        for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
+    ]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
     out.print(_counts_table(f"feed {summary['feed_id']}: {summary['file_name']} ({summary['source']})", rows))
 
@@ -138,7 +147,11 @@ def ingest(
 
         with progress.listening(report):
             summary = ingest_feed(
-                path=str(file), source=source, product=product, sc_id=sc, as_of=when,
+                path=str(file),
+                source=source,
+                product=product,
+                sc_id=sc,
+                as_of=when,
                 warehouse=str(_warehouse()),
             )
     print_feed_summary(summary)
@@ -155,8 +168,9 @@ def lead_take(
     from flows.ingest import resolve_as_of
     from flows.lead_actions import take_lead
 
-    result = take_lead(_warehouse(), lead_id, contact=contact, note=note,
-                       as_of=resolve_as_of(parse_as_of(as_of)))
+    result = take_lead(
+        _warehouse(), lead_id, contact=contact, note=note, as_of=resolve_as_of(parse_as_of(as_of))
+    )
     late = " (after its deadline: breach recorded)" if result["late"] else ""
     out.print(f"lead {lead_id} is {result['status']}{late}")
 
@@ -176,7 +190,9 @@ def sweep_sla_command(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path("data/demo"),
+    workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path(
+        "data/demo"
+    ),
     rows: Annotated[int, typer.Option("--rows", min=50, help="rows per generated feed")] = 400,
     as_of: AsOf = None,
 ) -> None:

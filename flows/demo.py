@@ -64,17 +64,29 @@ def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl
     paths = []
     for seed, spec in enumerate(DEMO_FEEDS, start=1):
         frame = synthetic_feed(
-            spec.source, rows, as_of=as_of, products=products, regions=regions, seed=seed,
+            spec.source,
+            rows,
+            as_of=as_of,
+            products=products,
+            regions=regions,
+            seed=seed,
             clients=clients if spec.from_clients else None,
         )
         if spec.source == "call_base":
-            clients = frame.filter(pl.col("inn").is_not_null()).select(
-                "inn", "kpp", "company_name", "region"
-            ).unique("inn", keep="first", maintain_order=True)
-        paths.append(write_feed(
-            frame, workdir / "feeds" / spec.file_name, russian_headers=spec.russian_headers,
-            encoding=spec.encoding, delimiter=spec.delimiter,
-        ))
+            clients = (
+                frame.filter(pl.col("inn").is_not_null())
+                .select("inn", "kpp", "company_name", "region")
+                .unique("inn", keep="first", maintain_order=True)
+            )
+        paths.append(
+            write_feed(
+                frame,
+                workdir / "feeds" / spec.file_name,
+                russian_headers=spec.russian_headers,
+                encoding=spec.encoding,
+                delimiter=spec.delimiter,
+            )
+        )
         progress.advance(f"generated {spec.file_name}", 1)
     return paths
 
@@ -112,11 +124,16 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     first_sc = reference["service_centers"]["sc_id"][0]
     for spec, path in zip(DEMO_FEEDS, paths, strict=True):
         ingest_feed(
-            path=str(path), source=spec.source, as_of=start, warehouse=str(warehouse),
+            path=str(path),
+            source=spec.source,
+            as_of=start,
+            warehouse=str(warehouse),
             sc_id=first_sc if source_rules()[spec.source].temperature is None else None,
         )
         progress.advance(f"ingested {spec.file_name}", 1)
-    again = ingest_feed(path=str(paths[0]), source=DEMO_FEEDS[0].source, as_of=start, warehouse=str(warehouse))
+    again = ingest_feed(
+        path=str(paths[0]), source=DEMO_FEEDS[0].source, as_of=start, warehouse=str(warehouse)
+    )
     progress.advance("re-ingested the call base", 1)
     work = _sc_work(warehouse, start)
     progress.advance("SC work", 1)
@@ -126,9 +143,14 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
     return {
-        "warehouse": str(warehouse), "feeds_dir": str(root / "feeds"), "as_of": start.isoformat(),
-        "sweep_as_of": sweep_at.isoformat(), "reingest_changed_nothing": bool(again["already_loaded"]),
-        **work, **swept, "tables": tables,
+        "warehouse": str(warehouse),
+        "feeds_dir": str(root / "feeds"),
+        "as_of": start.isoformat(),
+        "sweep_as_of": sweep_at.isoformat(),
+        "reingest_changed_nothing": bool(again["already_loaded"]),
+        **work,
+        **swept,
+        "tables": tables,
     }
 
 
@@ -147,9 +169,16 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         rows = result["tables"][name]
         table = Table(title=TITLES[name], title_justify="left")
         for column in rows[0] if rows else ["(none)"]:
-            table.add_column(column, justify="left" if column in {"source", "file_name", "sc_id", "timezone", "reason_code", "temperature"} else "right")
+            table.add_column(
+                column,
+                justify="left"
+                if column in {"source", "file_name", "sc_id", "timezone", "reason_code", "temperature"}
+                else "right",
+            )
         for row in rows:
-            table.add_row(*("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+            table.add_row(
+                *("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
+            )
         console.print(table)
     console.print(
         f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late; "

@@ -140,15 +140,18 @@ def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext)
     if request.product is not None:
         rows = rows.with_columns(pl.col("product").fill_null(request.product))
     valid, invalid = validate(
-        rows, rule=request.rule, known_products=ctx.products,
-        default_event_at=as_of, naive_timezone=ctx.naive_timezone,
+        rows,
+        rule=request.rule,
+        known_products=ctx.products,
+        default_event_at=as_of,
+        naive_timezone=ctx.naive_timezone,
     )
     usage = repo.client_usage(con, valid.select("inn", "product"), as_of)
     classified, refused = classify(valid, usage, rule=request.rule, as_of=as_of)
 
-    seen = repo.seen_external_ids(
-        con, request.rule.source, classified.select("external_id").drop_nulls()
-    )["external_id"]
+    seen = repo.seen_external_ids(con, request.rule.source, classified.select("external_id").drop_nulls())[
+        "external_id"
+    ]
     repeated = classified.filter(pl.col("external_id").is_in(seen.implode()))
     fresh = classified.filter(~pl.col("external_id").is_in(seen.implode()) | pl.col("external_id").is_null())
     already = repeated.select(
@@ -158,19 +161,14 @@ def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext)
     )
 
     candidates, contacts, members = collapse(fresh)
-    matched = repo.match_open_leads(
-        con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email")
-    )
+    matched = repo.match_open_leads(con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email"))
     merges = plan_merges(
-        candidates.join(matched, on=KEY, how="inner").with_columns(
-            arrived_at=pl.lit(as_of, UTC_US)
-        )
+        candidates.join(matched, on=KEY, how="inner").with_columns(arrived_at=pl.lit(as_of, UTC_US))
     )
     _apply_merges(con, merges, contacts, ctx)
 
-    created = (
-        candidates.join(matched, on=KEY, how="anti")
-        .with_columns(lead_id=pl.int_range(pl.len(), dtype=pl.Int64) + ctx.next_lead_id)
+    created = candidates.join(matched, on=KEY, how="anti").with_columns(
+        lead_id=pl.int_range(pl.len(), dtype=pl.Int64) + ctx.next_lead_id
     )
     ctx.next_lead_id += created.height
     placed = _place(con, created, ctx)
@@ -180,13 +178,21 @@ def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext)
         [merges.select(*KEY, "lead_id"), placed.select(*KEY, "lead_id")], how="vertical_relaxed"
     )
     store.insert(
-        con, "source_rows",
-        members.drop_nulls("external_id").join(lead_of, on=KEY)
-        .select("external_id", "lead_id", source=pl.lit(request.rule.source),
-                feed_id=pl.lit(ctx.feed_id, pl.Int64)),
+        con,
+        "source_rows",
+        members.drop_nulls("external_id")
+        .join(lead_of, on=KEY)
+        .select(
+            "external_id",
+            "lead_id",
+            source=pl.lit(request.rule.source),
+            feed_id=pl.lit(ctx.feed_id, pl.Int64),
+        ),
     )
     quarantined = _quarantine_rows(batch, request.layout, ctx.feed_id, [invalid, refused, already])
-    store.insert(con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw"))
+    store.insert(
+        con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
+    )
 
     counts: Counter[str] = Counter(
         rows_read=batch.height,
@@ -210,17 +216,23 @@ def _apply_merges(
     tighten = merges.filter(
         pl.col("hotter") & (pl.col("lead_status") == Status.NEW.value) & pl.col("lead_sc_id").is_not_null()
     ).select("lead_id", "arrived_at", "timezone", temperature="merged_temperature")
-    tightened = deadlines(tighten, _calendar(tighten, ctx)) if tighten.height else tighten.with_columns(
-        accept_deadline=pl.lit(None, UTC_US)
+    tightened = (
+        deadlines(tighten, _calendar(tighten, ctx))
+        if tighten.height
+        else tighten.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
     repo.apply_merges(
         con,
-        merges.join(tightened.select("lead_id", tightened_deadline="accept_deadline"), on="lead_id", how="left")
-        .select("lead_id", "merged_temperature", "tightened_deadline"),
+        merges.join(
+            tightened.select("lead_id", tightened_deadline="accept_deadline"), on="lead_id", how="left"
+        ).select("lead_id", "merged_temperature", "tightened_deadline"),
     )
-    repo.add_contacts(con, contacts.join(merges.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value"))
+    repo.add_contacts(
+        con, contacts.join(merges.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value")
+    )
     store.insert(
-        con, "lead_events",
+        con,
+        "lead_events",
         merges.select(
             "lead_id",
             occurred_at=pl.lit(ctx.as_of, UTC_US),
@@ -257,8 +269,10 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> p
     placed = assigned.join(ctx.timezones, on="sc_id", how="left").with_columns(
         arrived_at=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit(as_of, UTC_US))
     )
-    return deadlines(placed, _calendar(placed, ctx)) if placed.height else placed.with_columns(
-        accept_deadline=pl.lit(None, UTC_US)
+    return (
+        deadlines(placed, _calendar(placed, ctx))
+        if placed.height
+        else placed.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
 
 
@@ -269,35 +283,65 @@ def _write_created(
         return
     as_of, actor = pl.lit(ctx.as_of, UTC_US), pl.lit(f"feed:{ctx.feed_id}")
     store.insert(
-        con, "leads",
+        con,
+        "leads",
         placed.select(
-            "lead_id", "inn", "kpp", "company_name", "region", "product", "lead_type",
-            "temperature", "source", "sc_id", "arrived_at", "accept_deadline",
-            "contact_name", "source_event_at",
-            status=pl.lit(Status.NEW.value), created_at=as_of,
+            "lead_id",
+            "inn",
+            "kpp",
+            "company_name",
+            "region",
+            "product",
+            "lead_type",
+            "temperature",
+            "source",
+            "sc_id",
+            "arrived_at",
+            "accept_deadline",
+            "contact_name",
+            "source_event_at",
+            status=pl.lit(Status.NEW.value),
+            created_at=as_of,
             feed_id=pl.lit(ctx.feed_id, pl.Int64),
         ),
     )
-    store.insert(con, "lead_contacts", contacts.join(placed.select(*KEY, "lead_id"), on=KEY)
-                 .select("lead_id", "kind", "value"))
+    store.insert(
+        con,
+        "lead_contacts",
+        contacts.join(placed.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value"),
+    )
     created_events = placed.select(
-        "lead_id", occurred_at=as_of, kind=pl.lit(EventKind.CREATED.value), actor=actor,
-        detail=_json(pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"),
-                     pl.col("first_row"), pl.col("rows")),
+        "lead_id",
+        occurred_at=as_of,
+        kind=pl.lit(EventKind.CREATED.value),
+        actor=actor,
+        detail=_json(
+            pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"), pl.col("first_row"), pl.col("rows")
+        ),
     )
     assigned = placed.filter(pl.col("sc_id").is_not_null())
     assigned_events = assigned.select(
-        "lead_id", occurred_at=as_of, kind=pl.lit(EventKind.ASSIGNED.value), actor=actor,
+        "lead_id",
+        occurred_at=as_of,
+        kind=pl.lit(EventKind.ASSIGNED.value),
+        actor=actor,
         detail=_json(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
     )
     store.insert(con, "lead_events", pl.concat([created_events, assigned_events]))
     store.insert(
-        con, "bookings",
+        con,
+        "bookings",
         assigned.filter(
             (pl.col("lead_type") == LeadType.CONNECTION.value) & pl.col("inn").is_not_null()
         ).select(
-            "inn", "kpp", "product", "sc_id", "lead_id",
-            kind=pl.lit("lead"), starts_at=as_of, ends_at=as_of + pl.lit(CONNECTION_BOOKING),
+            "inn",
+            "kpp",
+            "product",
+            "sc_id",
+            "lead_id",
+            kind=pl.lit("lead"),
+            starts_at=as_of,
+            ends_at=as_of + pl.lit(CONNECTION_BOOKING),
         ),
     )
 
@@ -329,7 +373,9 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
     earlier = repo.feed_by_sha(con, request.sha256)
     if earlier is not None:  # the same file again changes nothing
         return FeedSummary(
-            feed_id=int(earlier["feed_id"]), file_name=name, source=str(earlier["source"]),
+            feed_id=int(earlier["feed_id"]),
+            file_name=name,
+            source=str(earlier["source"]),
             already_loaded=True,
         )
     reference = repo.reference_frames(con)
@@ -350,16 +396,41 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
     if totals["rows_read"] == 0:
         raise PipelineError(f"{name} has a header but no data rows")
     summary = FeedSummary(
-        feed_id=ctx.feed_id, file_name=name, source=request.rule.source,
-        **{k: totals[k] for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")},
-        quarantine_reasons={k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")},
+        feed_id=ctx.feed_id,
+        file_name=name,
+        source=request.rule.source,
+        rows_read=totals["rows_read"],
+        created=totals["created"],
+        merged=totals["merged"],
+        quarantined=totals["quarantined"],
+        assigned=totals["assigned"],
+        unassigned=totals["unassigned"],
+        quarantine_reasons={
+            k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
+        },
     )
-    store.insert(con, "feeds", pl.DataFrame([{
-        "feed_id": summary.feed_id, "file_name": name, "sha256": request.sha256,
-        "source": summary.source, "product": request.product, "sc_id": request.sc_id,
-        "as_of": as_of, "loaded_at": datetime.now(UTC),
-        **{k: getattr(summary, k) for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")},
-    }]))
+    store.insert(
+        con,
+        "feeds",
+        pl.DataFrame(
+            [
+                {
+                    "feed_id": summary.feed_id,
+                    "file_name": name,
+                    "sha256": request.sha256,
+                    "source": summary.source,
+                    "product": request.product,
+                    "sc_id": request.sc_id,
+                    "as_of": as_of,
+                    "loaded_at": datetime.now(UTC),
+                    **{
+                        k: getattr(summary, k)
+                        for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
+                    },
+                }
+            ]
+        ),
+    )
     return summary
 
 
@@ -374,6 +445,3 @@ def publish_summary(summary: FeedSummary) -> None:
         table=rows,
         description=f"Feed {summary.feed_id}: {summary.file_name} ({summary.source})",
     )
-
-
-

@@ -36,8 +36,13 @@ def take_lead(
         store.run(
             con,
             "INSERT INTO lead_events VALUES (?, ?, ?, ?, ?)",
-            [lead_id, as_of, EventKind.TAKEN.value, f"sc:{sc_id}",
-             json.dumps({"contact": contact.value, "note": note}, ensure_ascii=False)],
+            [
+                lead_id,
+                as_of,
+                EventKind.TAKEN.value,
+                f"sc:{sc_id}",
+                json.dumps({"contact": contact.value, "note": note}, ensure_ascii=False),
+            ],
         )
         store.run(con, store.sql("record_late_take"), {"lead_id": lead_id, "as_of": as_of})
         late = deadline is not None and as_of > deadline

@@ -13,7 +13,7 @@ import pytest
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="pp-tests-prefect-")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-import flows  # noqa: E402,F401  (sets Prefect's offline defaults before Prefect loads)
+import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)
 
 
 @pytest.fixture(scope="session")

@@ -16,21 +16,35 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def _leads(*rows: tuple[int, str | None, str, str | None]) -> pl.DataFrame:
     return pl.DataFrame(
-        rows, schema={"lead_id": pl.Int64, "inn": pl.String, "product": pl.String, "region": pl.String},
+        rows,
+        schema={"lead_id": pl.Int64, "inn": pl.String, "product": pl.String, "region": pl.String},
         orient="row",
     ).with_columns(kpp=pl.lit(None, pl.String))
 
 
 ELIGIBLE = pl.DataFrame(
-    {"region": ["66", "66", "77"], "product": ["extern"] * 3, "sc_id": ["ekb-1", "ekb-2", "msk-1"],
-     "capacity": [10.0, 20.0, 5.0]}
+    {
+        "region": ["66", "66", "77"],
+        "product": ["extern"] * 3,
+        "sc_id": ["ekb-1", "ekb-2", "msk-1"],
+        "capacity": [10.0, 20.0, 5.0],
+    }
 )
 NO_LOADS = pl.DataFrame(schema={"sc_id": pl.String, "open_leads": pl.Int64})
-NO_BOOKINGS = pl.DataFrame(schema={"inn": pl.String, "kpp": pl.String, "product": pl.String,
-                                   "sc_id": pl.String, "assigned_by": pl.String})
+NO_BOOKINGS = pl.DataFrame(
+    schema={
+        "inn": pl.String,
+        "kpp": pl.String,
+        "product": pl.String,
+        "sc_id": pl.String,
+        "assigned_by": pl.String,
+    }
+)
 
 
-def one_at_a_time(leads: pl.DataFrame, eligible: pl.DataFrame, loads: dict[str, int]) -> dict[int, str | None]:
+def one_at_a_time(
+    leads: pl.DataFrame, eligible: pl.DataFrame, loads: dict[str, int]
+) -> dict[int, str | None]:
     """The rule as written: each lead in turn to the least loaded SC by load / capacity."""
     load = dict(loads)
     chosen: dict[int, str | None] = {}
@@ -39,7 +53,10 @@ def one_at_a_time(leads: pl.DataFrame, eligible: pl.DataFrame, loads: dict[str, 
         if pool.is_empty():
             chosen[lead_id] = None
             continue
-        best = min(pool.iter_rows(named=True), key=lambda sc: (load.get(sc["sc_id"], 0) / sc["capacity"], sc["sc_id"]))
+        best = min(
+            pool.iter_rows(named=True),
+            key=lambda sc: (load.get(sc["sc_id"], 0) / sc["capacity"], sc["sc_id"]),
+        )
         chosen[lead_id] = best["sc_id"]
         load[best["sc_id"]] = load.get(best["sc_id"], 0) + 1
     return chosen
@@ -60,29 +77,40 @@ def test_existing_load_is_counted():
 
 
 def test_booking_wins_then_paid_period_then_load():
-    bookings = pl.DataFrame({
-        "inn": ["7707083893", "6663003127", "6663003127"],
-        "kpp": [None, None, None],
-        "product": ["extern"] * 3,
-        "sc_id": ["msk-1", "ekb-2", "ekb-1"],
-        "kind": ["lead", "paid_period", "invoice"],
-        "starts_at": [T0, T0, T0],
-    }, schema_overrides={"kpp": pl.String})
-    leads = _leads((1, "7707083893", "extern", "66"), (2, "6663003127", "extern", "66"),
-                   (3, "1111111111", "extern", "66"), (4, None, "extern", "99"))
+    bookings = pl.DataFrame(
+        {
+            "inn": ["7707083893", "6663003127", "6663003127"],
+            "kpp": [None, None, None],
+            "product": ["extern"] * 3,
+            "sc_id": ["msk-1", "ekb-2", "ekb-1"],
+            "kind": ["lead", "paid_period", "invoice"],
+            "starts_at": [T0, T0, T0],
+        },
+        schema_overrides={"kpp": pl.String},
+    )
+    leads = _leads(
+        (1, "7707083893", "extern", "66"),
+        (2, "6663003127", "extern", "66"),
+        (3, "1111111111", "extern", "66"),
+        (4, None, "extern", "99"),
+    )
     result = assign_service_centres(leads, booked=booked_centres(bookings), eligible=ELIGIBLE, loads=NO_LOADS)
-    expected = pl.DataFrame({
-        "lead_id": [1, 2, 3, 4],
-        "sc_id": ["msk-1", "ekb-1", "ekb-1", None],  # lead 3: a 0/10 vs 0/20 tie goes to the lower id
-        "assigned_by": ["booking", "booking", "load", None],
-    })
+    expected = pl.DataFrame(
+        {
+            "lead_id": [1, 2, 3, 4],
+            "sc_id": ["msk-1", "ekb-1", "ekb-1", None],  # lead 3: a 0/10 vs 0/20 tie goes to the lower id
+            "assigned_by": ["booking", "booking", "load", None],
+        }
+    )
     assert_frame_equal(result.select("lead_id", "sc_id", "assigned_by"), expected)
 
 
 def test_no_eligible_sc_leaves_the_lead_waiting():
     result = assign_service_centres(
         _leads((1, None, "extern", None), (2, None, "diadoc", "66")),
-        booked=NO_BOOKINGS, eligible=ELIGIBLE, loads=NO_LOADS,
+        booked=NO_BOOKINGS,
+        eligible=ELIGIBLE,
+        loads=NO_LOADS,
     )
     assert result["sc_id"].to_list() == [None, None]
 
@@ -94,12 +122,14 @@ def test_no_eligible_sc_leaves_the_lead_waiting():
     loads=st.lists(st.integers(0, 12), min_size=4, max_size=4),
 )
 def test_vectorized_balance_equals_the_one_at_a_time_rule(regions, capacities, loads):
-    eligible = pl.DataFrame({
-        "region": ["66", "66", "66", "77", "02", "02"],
-        "product": ["extern"] * 6,
-        "sc_id": ["a", "b", "c", "d", "a", "d"],
-        "capacity": [float(capacities[i]) for i in (0, 1, 2, 3, 0, 3)],
-    })
+    eligible = pl.DataFrame(
+        {
+            "region": ["66", "66", "66", "77", "02", "02"],
+            "product": ["extern"] * 6,
+            "sc_id": ["a", "b", "c", "d", "a", "d"],
+            "capacity": [float(capacities[i]) for i in (0, 1, 2, 3, 0, 3)],
+        }
+    )
     leads = _leads(*[(i + 1, None, "extern", r) for i, r in enumerate(regions)])
     load_frame = pl.DataFrame({"sc_id": ["a", "b", "c", "d"], "open_leads": loads})
     result = balance_by_load(leads, eligible, load_frame)

@@ -66,7 +66,15 @@ def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse
 
 
 def test_a_warehouse_not_initialised_is_named(monkeypatch, capsys, tmp_path, feed):
-    code, _, err = run(monkeypatch, capsys, "--warehouse", str(tmp_path / "none.duckdb"),
-                       "ingest", str(feed), "--source", "call_base")
+    code, _, err = run(
+        monkeypatch,
+        capsys,
+        "--warehouse",
+        str(tmp_path / "none.duckdb"),
+        "ingest",
+        str(feed),
+        "--source",
+        "call_base",
+    )
     assert code == 2
     assert "does not exist; create it with `pp init`" in err

@@ -17,12 +17,26 @@ UTC_US = pl.Datetime("us", "UTC")
 
 def _rows(**columns: list) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
-    base = {c: [None] * n for c in ("inn", "kpp", "company_name", "region", "phone", "email",
-                                    "contact_name", "lead_type", "temperature", "external_id")}
+    base = {
+        c: [None] * n
+        for c in (
+            "inn",
+            "kpp",
+            "company_name",
+            "region",
+            "phone",
+            "email",
+            "contact_name",
+            "lead_type",
+            "temperature",
+            "external_id",
+        )
+    }
     base.update(row_number=list(range(1, n + 1)), product=["extern"] * n, event_at=[AS_OF] * n)
     base.update(columns)
     return pl.DataFrame(base).with_columns(
-        pl.col("row_number").cast(pl.Int64), pl.col("event_at").cast(UTC_US),
+        pl.col("row_number").cast(pl.Int64),
+        pl.col("event_at").cast(UTC_US),
         *(pl.col(c).cast(pl.String) for c in base if c not in ("row_number", "event_at")),
     )
 
@@ -36,9 +50,9 @@ def _usage(*rows: tuple[str, datetime, bool]) -> pl.DataFrame:
 def test_type_inferred_from_usage_and_base():
     rows = _rows(inn=["1", "2", "3", None])
     usage = _usage(
-        ("1", datetime(2025, 1, 1, tzinfo=UTC), False),   # lapsed 14 months ago: new sale
-        ("2", datetime(2026, 6, 1, tzinfo=UTC), True),    # active: upsell
-        ("3", datetime(2026, 1, 1, tzinfo=UTC), False),   # lapsed 2 months ago: renewal
+        ("1", datetime(2025, 1, 1, tzinfo=UTC), False),  # lapsed 14 months ago: new sale
+        ("2", datetime(2026, 6, 1, tzinfo=UTC), True),  # active: upsell
+        ("3", datetime(2026, 1, 1, tzinfo=UTC), False),  # lapsed 2 months ago: renewal
     )
     classified, refused = classify_rows(rows, usage, rule=source_rules()["call_base"], as_of=AS_OF)
     assert refused.is_empty()
@@ -66,14 +80,19 @@ def test_sc_created_keeps_the_rows_temperature():
 
 
 def test_client_key_is_inn_kpp_then_phone_then_email():
-    keyed = with_client_key(_rows(
-        inn=["7707083893", "7707083893", None, None],
-        kpp=["770701001", None, None, None],
-        phone=[None, None, "+79123456789", None],
-        email=[None, None, "a@b.ru", "c@d.ru"],
-    ))
+    keyed = with_client_key(
+        _rows(
+            inn=["7707083893", "7707083893", None, None],
+            kpp=["770701001", None, None, None],
+            phone=[None, None, "+79123456789", None],
+            email=[None, None, "a@b.ru", "c@d.ru"],
+        )
+    )
     assert keyed["client_key"].to_list() == [
-        "inn:7707083893/770701001", "inn:7707083893/", "phone:+79123456789", "email:c@d.ru",
+        "inn:7707083893/770701001",
+        "inn:7707083893/",
+        "phone:+79123456789",
+        "email:c@d.ru",
     ]
 
 
@@ -89,10 +108,20 @@ def test_collapse_takes_the_hottest_and_unions_contacts():
     )
     candidates, contacts, members = collapse_batch(rows)
     assert candidates.select("client_key", "temperature", "company_name", "rows", "first_row").to_dicts() == [
-        {"client_key": "inn:7707083893/", "temperature": "hot", "company_name": "ПАО Банк", "rows": 2,
-         "first_row": 1},
-        {"client_key": "inn:6663003127/", "temperature": "warm", "company_name": "ООО Урал", "rows": 1,
-         "first_row": 3},
+        {
+            "client_key": "inn:7707083893/",
+            "temperature": "hot",
+            "company_name": "ПАО Банк",
+            "rows": 2,
+            "first_row": 1,
+        },
+        {
+            "client_key": "inn:6663003127/",
+            "temperature": "warm",
+            "company_name": "ООО Урал",
+            "rows": 1,
+            "first_row": 3,
+        },
     ]
     assert contacts.filter(pl.col("client_key") == "inn:7707083893/").sort("kind", "value")[
         "value"
@@ -101,10 +130,12 @@ def test_collapse_takes_the_hottest_and_unions_contacts():
 
 
 def test_merge_never_cools_a_lead():
-    matched = pl.DataFrame({
-        "temperature": ["hot", "cold", "warm"],
-        "lead_temperature": ["warm", "hot", "warm"],
-    })
+    matched = pl.DataFrame(
+        {
+            "temperature": ["hot", "cold", "warm"],
+            "lead_temperature": ["warm", "hot", "warm"],
+        }
+    )
     planned = plan_merges(matched)
     expected = matched.with_columns(
         merged_temperature=pl.Series(["hot", "hot", "warm"]),

@@ -45,12 +45,14 @@ def assert_contracts(warehouse: Path) -> None:
         "one open lead per client x product": """
             SELECT count(*) FROM (SELECT inn, coalesce(kpp, ''), product FROM leads
             WHERE status IN ('new', 'in_work') AND inn IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""",
-        "feed counts reconcile": "SELECT count(*) FROM feeds WHERE rows_read <> created + merged + quarantined",
+        "feed counts reconcile": """SELECT count(*) FROM feeds
+            WHERE rows_read <> created + merged + quarantined""",
         "created matches leads": """SELECT count(*) FROM feeds f WHERE created <>
             (SELECT count(*) FROM leads l WHERE l.feed_id = f.feed_id)""",
         "assigned leads have arrival and deadline": """SELECT count(*) FROM leads WHERE sc_id IS NOT NULL
             AND (arrived_at IS NULL OR accept_deadline IS NULL OR accept_deadline <= arrived_at)""",
-        "accepted temperatures": "SELECT count(*) FROM leads WHERE temperature NOT IN ('hot', 'warm', 'cold')",
+        "accepted temperatures": """SELECT count(*) FROM leads
+            WHERE temperature NOT IN ('hot', 'warm', 'cold')""",
         "every lead has a contact": """SELECT count(*) FROM leads l WHERE NOT EXISTS
             (SELECT 1 FROM lead_contacts c WHERE c.lead_id = l.lead_id)""",
         "known reason codes": f"""SELECT count(*) FROM quarantine WHERE reason_code NOT IN
@@ -61,8 +63,9 @@ def assert_contracts(warehouse: Path) -> None:
 
 
 def test_a_feed_lands_every_row_once(warehouse, tmp_path):
-    frame = synthetic_feed("callback_order", 600, as_of=AS_OF, products=PRODUCTS, regions=REGIONS,
-                           seed=7, labels=True)
+    frame = synthetic_feed(
+        "callback_order", 600, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=7, labels=True
+    )
     path = write_feed(frame.drop("expected_reason", "duplicate_of"), tmp_path / "callbacks.csv")
     summary = _ingest(warehouse, path, "callback_order")
 
@@ -92,7 +95,9 @@ def test_the_same_file_twice_changes_nothing(warehouse, tmp_path):
     counts = _table_counts(warehouse)
     assert third["created"] == 0 and third["merged"] == 0
     assert counts["leads"] == before["leads"]
-    reasons = _query(warehouse, "SELECT DISTINCT reason_code FROM quarantine WHERE feed_id = ?", [third["feed_id"]])
+    reasons = _query(
+        warehouse, "SELECT DISTINCT reason_code FROM quarantine WHERE feed_id = ?", [third["feed_id"]]
+    )
     assert ReasonCode.ALREADY_INGESTED.value in reasons["reason_code"].to_list()
     assert_contracts(warehouse)
 
@@ -105,15 +110,22 @@ def _feed(tmp_path: Path, name: str, rows: list[dict]) -> Path:
 
 def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_contacts(warehouse, tmp_path):
     client = {"inn": "6663003127", "region": "66", "product": "extern"}
-    _ingest(warehouse, _feed(tmp_path, "reg.csv", [{**client, "email": "buh@ural.ru", "external_id": "r1"}]),
-            "registration")
+    _ingest(
+        warehouse,
+        _feed(tmp_path, "reg.csv", [{**client, "email": "buh@ural.ru", "external_id": "r1"}]),
+        "registration",
+    )
     lead = _query(warehouse, "SELECT * FROM leads").row(0, named=True)
     assert lead["temperature"] == "warm"
     assert lead["accept_deadline"] == AS_OF + timedelta(days=7)
 
     later = AS_OF + timedelta(hours=1)  # Friday 17:30 Yekaterinburg-time +2: 19:30, after hours
-    _ingest(warehouse, _feed(tmp_path, "cb.csv", [{**client, "phone": "+7 343 222-33-44", "external_id": "c1"}]),
-            "callback_order", as_of=later)
+    _ingest(
+        warehouse,
+        _feed(tmp_path, "cb.csv", [{**client, "phone": "+7 343 222-33-44", "external_id": "c1"}]),
+        "callback_order",
+        as_of=later,
+    )
     leads = _query(warehouse, "SELECT * FROM leads")
     assert leads.height == 1
     merged = leads.row(0, named=True)
@@ -126,17 +138,50 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
     assert kinds == ["assigned", "created", "merged"]
 
     # a cooler duplicate never lowers it back
-    _ingest(warehouse, _feed(tmp_path, "base.csv", [{**client, "phone": "+73432223344", "external_id": "b1"}]),
-            "call_base", as_of=later)
+    _ingest(
+        warehouse,
+        _feed(tmp_path, "base.csv", [{**client, "phone": "+73432223344", "external_id": "b1"}]),
+        "call_base",
+        as_of=later,
+    )
     assert _query(warehouse, "SELECT temperature FROM leads").item() == "hot"
 
 
 def test_a_client_without_inn_is_matched_by_phone(warehouse, tmp_path):
-    _ingest(warehouse, _feed(tmp_path, "a.csv", [{"inn": "7707083893", "region": "77", "product": "elba",
-                                                  "phone": "89123456789", "external_id": "a"}]), "demo_order")
-    _ingest(warehouse, _feed(tmp_path, "b.csv", [{"inn": None, "region": "77", "product": "elba",
-                                                  "phone": "+7 912 345-67-89", "external_id": "b"}]),
-            "callback_order")
+    _ingest(
+        warehouse,
+        _feed(
+            tmp_path,
+            "a.csv",
+            [
+                {
+                    "inn": "7707083893",
+                    "region": "77",
+                    "product": "elba",
+                    "phone": "89123456789",
+                    "external_id": "a",
+                }
+            ],
+        ),
+        "demo_order",
+    )
+    _ingest(
+        warehouse,
+        _feed(
+            tmp_path,
+            "b.csv",
+            [
+                {
+                    "inn": None,
+                    "region": "77",
+                    "product": "elba",
+                    "phone": "+7 912 345-67-89",
+                    "external_id": "b",
+                }
+            ],
+        ),
+        "callback_order",
+    )
     assert _query(warehouse, "SELECT count(*) FROM leads").item() == 1
     assert _query(warehouse, "SELECT temperature FROM leads").item() == "hot"
 
@@ -147,22 +192,48 @@ def test_a_closed_lead_does_not_absorb_a_new_one(warehouse, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         con.execute("UPDATE leads SET status = 'refused', closed_at = ?", [AS_OF])
     _ingest(warehouse, _feed(tmp_path, "b.csv", [{**row, "external_id": "b"}]), "demo_order")
-    assert _query(warehouse, "SELECT status FROM leads ORDER BY lead_id")["status"].to_list() == ["refused", "new"]
+    assert _query(warehouse, "SELECT status FROM leads ORDER BY lead_id")["status"].to_list() == [
+        "refused",
+        "new",
+    ]
 
 
 def test_hot_deadline_follows_the_production_calendar_in_the_sc_zone(warehouse, tmp_path):
     # Friday 2026-03-06 16:30 Moscow; Monday 9 March is a holiday: due Tuesday 10:30 Moscow
-    _ingest(warehouse, _feed(tmp_path, "a.csv", [{"inn": "7707083893", "region": "77", "product": "diadoc",
-                                                  "phone": "89123456789", "external_id": "a"}]),
-            "connection_request")
-    lead = _query(warehouse, "SELECT l.accept_deadline, s.timezone FROM leads l JOIN service_centers s USING (sc_id)")
+    _ingest(
+        warehouse,
+        _feed(
+            tmp_path,
+            "a.csv",
+            [
+                {
+                    "inn": "7707083893",
+                    "region": "77",
+                    "product": "diadoc",
+                    "phone": "89123456789",
+                    "external_id": "a",
+                }
+            ],
+        ),
+        "connection_request",
+    )
+    lead = _query(
+        warehouse, "SELECT l.accept_deadline, s.timezone FROM leads l JOIN service_centers s USING (sc_id)"
+    )
     assert lead["timezone"].item() == "Europe/Moscow"
     assert lead["accept_deadline"].item() == datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
 
 
 def test_a_connection_lead_books_the_client_for_30_days(warehouse, tmp_path):
-    _ingest(warehouse, _feed(tmp_path, "a.csv", [{"inn": "7707083893", "region": "77", "product": "diadoc",
-                                                  "phone": "89123456789"}]), "call_base")
+    _ingest(
+        warehouse,
+        _feed(
+            tmp_path,
+            "a.csv",
+            [{"inn": "7707083893", "region": "77", "product": "diadoc", "phone": "89123456789"}],
+        ),
+        "call_base",
+    )
     booking = _query(warehouse, "SELECT b.*, l.sc_id AS lead_sc FROM bookings b JOIN leads l USING (lead_id)")
     row = booking.row(0, named=True)
     assert (row["kind"], row["sc_id"]) == ("lead", row["lead_sc"])
@@ -191,15 +262,21 @@ def test_a_failure_midway_writes_nothing(warehouse, tmp_path, monkeypatch):
 
 
 def test_sla_breaches_are_recorded_once_and_late_takes_count(warehouse, tmp_path):
-    rows = [{"inn": inn, "region": "77", "product": "diadoc", "phone": phone, "external_id": inn}
-            for inn, phone in (("7707083893", "89123456789"), ("6663003127", "89123456780"))]
+    rows = [
+        {"inn": inn, "region": "77", "product": "diadoc", "phone": phone, "external_id": inn}
+        for inn, phone in (("7707083893", "89123456789"), ("6663003127", "89123456780"))
+    ]
     _ingest(warehouse, _feed(tmp_path, "a.csv", rows), "connection_request")
     deadline = datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
-    assert sweep_sla(as_of=deadline - timedelta(minutes=1), warehouse=str(warehouse))["breaches_recorded"] == 0
+    assert (
+        sweep_sla(as_of=deadline - timedelta(minutes=1), warehouse=str(warehouse))["breaches_recorded"] == 0
+    )
     taken = take_lead(warehouse, 2, contact=Contact.CALL, note=None, as_of=deadline + timedelta(minutes=30))
     assert taken["late"]
-    swept = [sweep_sla(as_of=deadline + timedelta(hours=h), warehouse=str(warehouse))["breaches_recorded"]
-             for h in (1, 2, 3)]
+    swept = [
+        sweep_sla(as_of=deadline + timedelta(hours=h), warehouse=str(warehouse))["breaches_recorded"]
+        for h in (1, 2, 3)
+    ]
     assert swept == [1, 0, 0]
     breaches = _query(warehouse, "SELECT lead_id, late_minutes FROM sla_breaches ORDER BY lead_id")
     assert breaches.rows() == [(1, 60), (2, 30)]

@@ -10,7 +10,11 @@ import pytest
 from schemas.errors import PipelineError
 from tasks.read import inspect_feed, raw_rows, read_batches
 
-ROWS = {"ИНН": ["7707083893", "0274062111"], "Телефон": ["8 (912) 345-67-89", None], "Продукт": ["extern", "elba"]}
+ROWS = {
+    "ИНН": ["7707083893", "0274062111"],
+    "Телефон": ["8 (912) 345-67-89", None],
+    "Продукт": ["extern", "elba"],
+}
 
 
 def _all(path: Path, batch_rows: int = 1000) -> pl.DataFrame:
@@ -35,7 +39,11 @@ def test_csv_encodings_and_delimiters(tmp_path, encoding, delimiter, bom):
     assert layout.delimiter == delimiter
     frame = _all(path)
     assert frame.select("row_number", "inn", "contact_name", "email", "product").row(0) == (
-        1, "0274062111", "Пётр Ёлкин", "a@b.ru", "extern",
+        1,
+        "0274062111",
+        "Пётр Ёлкин",
+        "a@b.ru",
+        "extern",
     )
     assert frame["kpp"].to_list() == [None]  # absent columns arrive as nulls
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
@@ -27,16 +28,12 @@ def load_reference(con: Connection, tables: dict[str, pl.DataFrame]) -> dict[str
         counts[table] = insert(con, table, tables[table])
     run(con, "DELETE FROM calendar_overrides")
     if "calendar" in tables:
-        counts["calendar"] = insert(
-            con, "calendar_overrides", tables["calendar"].rename({"date": "day"})
-        )
+        counts["calendar"] = insert(con, "calendar_overrides", tables["calendar"].rename({"date": "day"}))
     for table, file_name in (("sources", "sources.csv"), ("regions", "regions.csv")):
         with (DATA / file_name).open(encoding="utf-8") as fh:
             rows = pl.DataFrame(list(csv.DictReader(fh)), infer_schema_length=None)
         run(con, f'DELETE FROM "{table}"')
-        counts[table] = insert(
-            con, table, rows.with_columns(pl.all().replace("", None))
-        )
+        counts[table] = insert(con, table, rows.with_columns(pl.all().replace("", None)))
     return counts
 
 
@@ -49,7 +46,7 @@ def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
     }
 
 
-def feed_by_sha(con: Connection, sha256: str) -> dict[str, object] | None:
+def feed_by_sha(con: Connection, sha256: str) -> dict[str, Any] | None:
     found = frame(con, "SELECT * FROM feeds WHERE sha256 = ?", [sha256])
     return found.row(0, named=True) if found.height else None
 
@@ -92,9 +89,7 @@ def add_contacts(con: Connection, contacts: pl.DataFrame) -> None:
         run(con, sql("add_contacts"))
 
 
-def record_breaches(
-    con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
-) -> int:
+def record_breaches(con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]) -> int:
     before = int(scalar(con, "SELECT count(*) FROM sla_breaches"))
     run(con, sql("record_breaches"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]})
     return int(scalar(con, "SELECT count(*) FROM sla_breaches")) - before

@@ -81,9 +81,7 @@ def reader(path: Path) -> Iterator[Connection]:
 
 
 def schema_version(con: Connection) -> int:
-    exists = scalar(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    )
+    exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
     if not exists:
         return 0
     return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
@@ -94,7 +92,7 @@ def migrate(con: Connection) -> list[int]:
     run(
         con,
         "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
     )
     current = schema_version(con)
     applied = []

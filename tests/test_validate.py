@@ -1,0 +1,585 @@
+"""Feed row validation (SPEC §1, §4, §5; CONTRACT quarantine codes)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from schemas.enums import LeadType, ReasonCode, Temperature
+from schemas.placeholders import (
+    digit_patterns,
+    fictitious_national_numbers,
+    load_placeholders,
+    load_regions,
+)
+from schemas.rules import source_rules
+from tasks.validate import (
+    FEED_COLUMNS,
+    QUARANTINE_SCHEMA,
+    VALID_SCHEMA,
+    digits_only,
+    email_is_placeholder,
+    email_is_well_formed,
+    inn_is_valid,
+    kpp_is_valid,
+    normalize_email,
+    normalize_phone,
+    phone_is_fictitious,
+    validate_feed_rows,
+)
+
+AS_OF = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+PRODUCTS = frozenset({"extern", "elba"})
+BASE_ROW: dict[str, str | None] = {
+    "inn": "7707083893",
+    "kpp": None,
+    "company_name": "ООО Ромашка",
+    "region": None,
+    "product": "extern",
+    "phone": "+7 912 345-67-89",
+    "email": None,
+    "contact_name": "Иван Петров",
+    "lead_type": None,
+    "temperature": None,
+    "event_at": None,
+    "external_id": None,
+}
+
+
+def feed(*overrides: dict[str, str | None]) -> pl.DataFrame:
+    """Rows numbered from 1, each a valid base row with some cells replaced."""
+    records = [{"row_number": i, **BASE_ROW, **o} for i, o in enumerate(overrides, start=1)]
+    return pl.DataFrame(
+        records, schema={"row_number": pl.Int64, **dict.fromkeys(FEED_COLUMNS, pl.String)}
+    )
+
+
+def run(
+    rows: pl.DataFrame, source: str = "call_base", **kwargs: Any
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    options: dict[str, Any] = {
+        "rule": source_rules()[source],
+        "known_products": PRODUCTS,
+        "default_event_at": AS_OF,
+        "naive_timezone": "Asia/Yekaterinburg",
+        **kwargs,
+    }
+    return validate_feed_rows(rows, **options)
+
+
+def column(values: list[str | None], expr: pl.Expr) -> list[Any]:
+    return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr).to_series().to_list()
+
+
+def quarantine(*rows: tuple[int, ReasonCode, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(n, code.value, detail) for n, code, detail in rows],
+        schema=QUARANTINE_SCHEMA,
+        orient="row",
+    )
+
+
+# --- INN and KPP ------------------------------------------------------------------------------
+
+
+def reference_inn_ok(inn: str) -> bool:
+    """The published algorithm, digit by digit, independent of the vectorised one."""
+    if not inn.isascii() or not inn.isdigit() or len(inn) not in (10, 12):
+        return False
+    d = [int(c) for c in inn]
+
+    def check(weights: list[int]) -> int:
+        return sum(w * x for w, x in zip(weights, d, strict=False)) % 11 % 10
+
+    if len(d) == 10:
+        return check([2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[9]
+    return check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[10] and (
+        check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[11]
+    )
+
+
+@pytest.mark.parametrize("inn", ["7707083893", "6663003127", "7830002293", "0012345673"])
+def test_valid_company_inn(inn: str) -> None:
+    assert reference_inn_ok(inn)
+    assert column([inn], inn_is_valid(pl.col("x"))) == [True]
+
+
+@pytest.mark.parametrize("inn", ["500100732259", "773370857141"])
+def test_valid_entrepreneur_inn(inn: str) -> None:
+    assert reference_inn_ok(inn)
+    assert column([inn], inn_is_valid(pl.col("x"))) == [True]
+
+
+@pytest.mark.parametrize(
+    "inn",
+    ["7707083894", "6663003128", "500100732258", "500100732249", "773370857142",
+     "770708389", "77070838931", "7707O83893", "", None],
+)  # fmt: skip
+def test_invalid_inn(inn: str | None) -> None:
+    assert column([inn], inn_is_valid(pl.col("x"))) == [False]
+
+
+def test_inn_check_agrees_with_reference_on_random_values() -> None:
+    rng = random.Random(20260306)
+    values = [
+        "".join(rng.choice("0123456789") for _ in range(rng.choice((10, 12))))
+        for _ in range(3000)
+    ]
+    # make about a tenth valid by appending the right check digits
+    for i in range(0, len(values), 10):
+        prefix = values[i][:9]
+        values[i] = next(
+            prefix + str(c) for c in range(10) if reference_inn_ok(prefix + str(c))
+        )
+    assert column(values, inn_is_valid(pl.col("x"))) == [reference_inn_ok(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    ("kpp", "ok"),
+    [("773601001", True), ("7736AB001", True), ("773643001", True), ("77360100", False),
+     ("7736010011", False), ("7736ab001", False), ("77360100A", False), ("A73601001", False),
+     (None, False)],
+)  # fmt: skip
+def test_kpp_shape(kpp: str | None, ok: bool) -> None:
+    assert column([kpp], kpp_is_valid(pl.col("x"))) == [ok]
+
+
+# --- Phones and e-mails -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("8 (912) 345-67-89", "+79123456789"),
+        ("+7 912 345 67 89", "+79123456789"),
+        ("+7(912)345-67-89", "+79123456789"),
+        ("79123456789", "+79123456789"),
+        ("9123456789", "+79123456789"),
+        (" 8-800-555-35-35 ", "+78005553535"),
+        ("8\u00a0343\u00a0123-45-67", "+73431234567"),
+        ("+380 44 123 4567", None),  # Ukraine
+        ("+1 212 555 0100", None),  # another country with 11 digits
+        ("+8 912 345 67 89", None),  # `+` then a code that is not 7
+        ("+9123456789", None),
+        ("12345", None),
+        ("19123456789", None),  # 11 digits not starting with 7 or 8
+        ("8 912 345 67 89 доб. 12", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_normalize_phone(raw: str | None, normalised: str | None) -> None:
+    assert column([raw], normalize_phone(pl.col("x"))) == [normalised]
+
+
+def test_digits_only_keeps_ascii_digits() -> None:
+    assert column(["+7 (912) ٣45-67", None], digits_only(pl.col("x"))) == ["79124567", None]
+    assert column(["a1b2 3-4"], digits_only(pl.col("x"))) == ["1234"]
+
+
+def test_generated_fictitious_patterns() -> None:
+    patterns = digit_patterns()
+    assert len(patterns) == 30
+    assert {"0000000000", "9999999999", "1234567890", "0123456789", "9876543210"} <= patterns
+    assert {"2345678901", "0987654321", "5432109876"} <= patterns
+    assert all(len(p) == 10 and p.isdigit() for p in patterns)
+    assert "9123456789" not in patterns
+
+
+@pytest.mark.parametrize(
+    ("phone", "fictitious"),
+    [
+        ("+79999999999", True),
+        ("+70000000000", True),
+        ("+71234567890", True),
+        ("+79876543210", True),
+        ("+74567890123", True),
+        ("+79123456789", False),
+        ("+78005553535", False),
+        (None, False),
+    ],
+)
+def test_phone_is_fictitious(phone: str | None, fictitious: bool) -> None:
+    expr = phone_is_fictitious(pl.col("x"), load_placeholders())
+    assert column([phone], expr) == [fictitious]
+
+
+def test_listed_placeholder_phones_are_fictitious() -> None:
+    listed = sorted(load_placeholders().phones)
+    assert "+79001234567" in listed
+    assert {p[2:] for p in listed} <= fictitious_national_numbers(listed)
+    expr = phone_is_fictitious(pl.col("x"), load_placeholders())
+    assert all(column(listed, expr))
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised", "well_formed"),
+    [
+        (" Ivan.Petrov@Mail.RU ", "ivan.petrov@mail.ru", True),
+        ("info@компания.рф", "info@компания.рф", True),
+        ("a_b+tag@sub.domain-1.com", "a_b+tag@sub.domain-1.com", True),
+        ("ivan@mail", "ivan@mail", False),
+        ("ivan@@mail.ru", "ivan@@mail.ru", False),
+        ("ivan.@mail.ru", "ivan.@mail.ru", False),
+        ("ivan@mail..ru", "ivan@mail..ru", False),
+        ("иван@mail.ru", "иван@mail.ru", False),
+        ("ivan petrov@mail.ru", "ivan petrov@mail.ru", False),
+        ("   ", None, False),
+    ],
+)
+def test_email_normalisation_and_syntax(
+    raw: str, normalised: str | None, well_formed: bool
+) -> None:
+    assert column([raw], normalize_email(pl.col("x"))) == [normalised]
+    assert column([raw], email_is_well_formed(normalize_email(pl.col("x")))) == [well_formed]
+
+
+def test_every_listed_placeholder_is_caught() -> None:
+    placeholders = load_placeholders()
+    emails = [f"ivan@{domain}" for domain in sorted(placeholders.email_domains)]
+    emails += [f"{local}@company.ru" for local in sorted(placeholders.email_locals)]
+    assert all(column(emails, email_is_placeholder(pl.col("x"), placeholders)))
+
+
+@pytest.mark.parametrize(
+    ("email", "placeholder"),
+    [
+        ("ivan@example.com", True),
+        ("ivan@mail.example.com", True),  # a subdomain of a placeholder domain
+        ("ivan@anything.test", True),  # a reserved top-level domain
+        ("test@company.ru", True),
+        ("noemail@company.ru", True),
+        ("test+1@company.ru", True),
+        ("ivan@notexample.com", False),
+        ("ivan@mail.ru", False),
+        ("tester@company.ru", False),
+        ("ivan.test@company.ru", False),
+        (None, False),
+    ],
+)
+def test_email_is_placeholder(email: str | None, placeholder: bool) -> None:
+    expr = email_is_placeholder(pl.col("x"), load_placeholders())
+    assert column([email], expr) == [placeholder]
+
+
+def test_reference_lists_load() -> None:
+    placeholders = load_placeholders()
+    assert {"example.com", "test.ru", "localhost"} <= placeholders.email_domains
+    assert {"test", "noemail", "no"} <= placeholders.email_locals
+    regions = load_regions()
+    assert {"01", "66", "77", "79", "83", "86", "87", "89", "91", "92", "99"} <= regions
+    assert {"90", "93", "94", "95"} <= regions
+    assert {"00", "82", "88", "98"}.isdisjoint(regions)
+
+
+# --- validate_feed_rows -----------------------------------------------------------------------
+
+
+def test_a_clean_row_is_normalised() -> None:
+    rows = feed(
+        {
+            "inn": " 7707 083 893 ",
+            "kpp": "773601001",
+            "company_name": "  ПАО Сбербанк ",
+            "product": " Extern ",
+            "phone": "8 (912) 345-67-89",
+            "email": " Ivan@Mail.RU",
+            "contact_name": " Иван ",
+            "lead_type": "Подключение",
+            "temperature": "hot",  # not sc_created: the source decides, the column is ignored
+            "event_at": "2026-03-05T10:00:00+03:00",
+            "external_id": " A-1 ",
+        }
+    )
+    valid, quarantined = run(rows)
+    expected = pl.DataFrame(
+        {
+            "row_number": [1],
+            "inn": ["7707083893"],
+            "kpp": ["773601001"],
+            "company_name": ["ПАО Сбербанк"],
+            "region": ["77"],
+            "product": ["extern"],
+            "phone": ["+79123456789"],
+            "email": ["ivan@mail.ru"],
+            "contact_name": ["Иван"],
+            "lead_type": ["connection"],
+            "temperature": [None],
+            "event_at": [datetime(2026, 3, 5, 7, 0, tzinfo=UTC)],
+            "external_id": ["A-1"],
+        },
+        schema=VALID_SCHEMA,
+    )
+    assert_frame_equal(valid, expected)
+    assert_frame_equal(quarantined, quarantine())
+
+
+def test_each_reason_code() -> None:
+    rows = feed(
+        {"event_at": "вчера"},
+        {"event_at": "2026-03-07"},
+        {"inn": None},
+        {"inn": "77070838"},
+        {"inn": "7707083894"},
+        {"kpp": "77360100"},
+        {"inn": "500100732259", "kpp": "773601001"},
+        {"product": None},
+        {"product": "Kontur.Bank"},
+        {"region": "00"},
+        {"inn": "8212345675"},
+        {"lead_type": "продажа"},
+        {"phone": None, "email": "  "},
+        {"phone": "+380 44 123 4567"},
+        {"phone": "+7 999 999-99-99"},
+        {"phone": None, "email": "ivan@mail"},
+        {"phone": None, "email": "noreply@company.ru"},
+    )
+    valid, quarantined = run(rows)
+    assert valid.is_empty()
+    expected = quarantine(
+        (1, ReasonCode.BAD_DATE, "event_at 'вчера' is not a recognised date and time"),
+        (2, ReasonCode.BAD_DATE, "event_at '2026-03-07' is later than the time of the run"),
+        (3, ReasonCode.MISSING_INN, "INN is required for source call_base"),
+        (4, ReasonCode.BAD_INN, "INN has 8 characters; expected 10 or 12 digits"),
+        (5, ReasonCode.BAD_INN, "INN check digits do not match"),
+        (6, ReasonCode.BAD_KPP,
+         "KPP must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits"),
+        (7, ReasonCode.BAD_KPP, "KPP given with a 12-digit INN; an entrepreneur has no KPP"),
+        (8, ReasonCode.UNKNOWN_PRODUCT, "product is missing"),
+        (9, ReasonCode.UNKNOWN_PRODUCT, "product 'kontur.bank' is not a known product"),
+        (10, ReasonCode.UNKNOWN_REGION, "region '00' is not a known region code"),
+        (11, ReasonCode.UNKNOWN_REGION,
+         "region '82' taken from the INN is not a known region code"),
+        (12, ReasonCode.BAD_LEAD_TYPE, "lead type 'продажа' is not recognised"),
+        (13, ReasonCode.MISSING_CONTACTS, "neither a phone nor an e-mail is given"),
+        (14, ReasonCode.FICTITIOUS_PHONE, "phone is not a Russian number (+7 and 10 digits)"),
+        (15, ReasonCode.FICTITIOUS_PHONE, "phone is a fictitious number"),
+        (16, ReasonCode.FICTITIOUS_EMAIL, "e-mail is not a valid address"),
+        (17, ReasonCode.FICTITIOUS_EMAIL, "e-mail uses a placeholder domain or mailbox name"),
+    )  # fmt: skip
+    assert_frame_equal(quarantined, expected)
+
+
+def test_temperature_is_required_and_checked_for_sc_created() -> None:
+    rows = feed(
+        {"temperature": None},
+        {"temperature": "тёпленькая"},
+        {"temperature": "Горячая"},
+        {"temperature": "теплая"},
+        {"temperature": "ТЁПЛАЯ"},
+        {"temperature": "холодная"},
+        {"temperature": " Warm "},
+    )
+    valid, quarantined = run(rows, source="sc_created")
+    assert_frame_equal(
+        quarantined,
+        quarantine(
+            (1, ReasonCode.BAD_TEMPERATURE, "temperature is required for source sc_created"),
+            (2, ReasonCode.BAD_TEMPERATURE, "temperature 'тёпленькая' is not recognised"),
+        ),
+    )
+    assert valid["temperature"].to_list() == [
+        Temperature.HOT,
+        Temperature.WARM,
+        Temperature.WARM,
+        Temperature.COLD,
+        Temperature.WARM,
+    ]
+
+
+def test_temperature_column_is_ignored_when_the_source_fixes_it() -> None:
+    valid, quarantined = run(feed({"temperature": "garbage"}, {"temperature": "hot"}))
+    assert quarantined.is_empty()
+    assert valid["temperature"].to_list() == [None, None]
+
+
+def test_lead_type_aliases() -> None:
+    spelled = ["Подключение", "ПРОДЛЕНИЕ", "допродажа", "Обслуживание", "активация",
+               "Connection", "RENEWAL", " upsell ", "service", "Activation", None]  # fmt: skip
+    valid, quarantined = run(feed(*({"lead_type": v} for v in spelled)))
+    assert quarantined.is_empty()
+    assert valid["lead_type"].to_list() == [*LeadType, *LeadType, None]
+
+
+def test_first_failing_check_wins() -> None:
+    everything_wrong = {
+        "inn": "123",
+        "kpp": "x",
+        "product": "nope",
+        "region": "00",
+        "lead_type": "?",
+        "phone": "1",
+        "email": "test@example.com",
+    }
+    rows = feed(
+        {**everything_wrong, "event_at": "2026-13-01"},
+        everything_wrong,
+        {**everything_wrong, "inn": "7707083893"},
+        {**everything_wrong, "inn": "7707083893", "kpp": None},
+        {**everything_wrong, "inn": "7707083893", "kpp": None, "product": "elba"},
+        {"region": "00", "lead_type": "?", "phone": "1", "email": "test@example.com"},
+        {"lead_type": "?", "phone": "1", "email": "test@example.com"},
+        {"phone": "1", "email": "test@example.com"},
+        {"email": "test@example.com"},
+    )
+    _, quarantined = run(rows)
+    assert quarantined["reason_code"].to_list() == [
+        ReasonCode.BAD_DATE,
+        ReasonCode.BAD_INN,
+        ReasonCode.BAD_KPP,
+        ReasonCode.UNKNOWN_PRODUCT,
+        ReasonCode.UNKNOWN_REGION,
+        ReasonCode.UNKNOWN_REGION,
+        ReasonCode.BAD_LEAD_TYPE,
+        ReasonCode.FICTITIOUS_PHONE,
+        ReasonCode.FICTITIOUS_EMAIL,
+    ]
+
+
+def test_inn_is_optional_for_client_initiated_sources() -> None:
+    valid, quarantined = run(feed({"inn": None}, {"inn": "  "}), source="callback_order")
+    assert quarantined.is_empty()
+    assert valid.select("inn", "region").to_dicts() == [
+        {"inn": None, "region": None},
+        {"inn": None, "region": None},
+    ]
+
+
+def test_region_defaults_to_the_inn_prefix_and_is_zero_padded() -> None:
+    rows = feed(
+        {"inn": "6663003127"},
+        {"inn": "6663003127", "region": "77"},
+        {"inn": "7707083893", "region": "6"},
+        {"inn": "0012345673", "region": "01"},
+        {"inn": "500100732259"},
+        {"inn": None, "region": " 92 "},
+    )
+    valid, quarantined = run(rows, source="callback_order")
+    assert quarantined.is_empty()
+    assert valid["region"].to_list() == ["66", "77", "06", "01", "50", "92"]
+
+
+def test_unknown_given_regions() -> None:
+    rows = feed({"region": "Свердловская область"}, {"region": "666"}, {"region": "0"})
+    _, quarantined = run(rows)
+    assert quarantined["detail"].to_list() == [
+        "region 'Свердловская область' is not a known region code",
+        "region '666' is not a known region code",
+        "region '00' is not a known region code",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-03-05T10:00:00+03:00", datetime(2026, 3, 5, 7, 0)),
+        ("2026-03-05T10:00:00Z", datetime(2026, 3, 5, 10, 0)),
+        ("2026-03-05T10:00:00.250+0530", datetime(2026, 3, 5, 4, 30, 0, 250000)),
+        ("2026-03-05 10:00-02", datetime(2026, 3, 5, 12, 0)),
+        ("2026-03-05T10:00", datetime(2026, 3, 5, 5, 0)),  # naive: Asia/Yekaterinburg, +05
+        ("2026-03-05 10:00", datetime(2026, 3, 5, 5, 0)),
+        ("2026-03-05 10:00:30", datetime(2026, 3, 5, 5, 0, 30)),
+        ("2026-03-05", datetime(2026, 3, 4, 19, 0)),
+        ("05.03.2026", datetime(2026, 3, 4, 19, 0)),
+        ("05.03.2026 10:00", datetime(2026, 3, 5, 5, 0)),
+        (" 05.03.2026 10:00:30 ", datetime(2026, 3, 5, 5, 0, 30)),
+        ("2026-03-06T17:00:00+05:00", datetime(2026, 3, 6, 12, 0)),  # exactly the as-of
+        (None, datetime(2026, 3, 6, 12, 0)),  # absent: the as-of
+        ("", datetime(2026, 3, 6, 12, 0)),
+    ],
+)
+def test_event_at_formats(text: str | None, utc: datetime) -> None:
+    valid, quarantined = run(feed({"event_at": text}))
+    assert quarantined.is_empty()
+    assert valid["event_at"].to_list() == [utc.replace(tzinfo=UTC)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-02-30", "31.02.2026", "2026-03-05T25:00", "2026-03-05 10:61", "2026/03/05",
+     "5.3.2026", "20260305", "2026-03-05T10:00:00+15:00", "2026-03-05X10:00", "завтра",
+     "2026-03-05 10", "2026-03-05T10:00:00+05:00 extra"],
+)  # fmt: skip
+def test_unparseable_event_at(text: str) -> None:
+    _, quarantined = run(feed({"event_at": text}))
+    assert quarantined["reason_code"].to_list() == [ReasonCode.BAD_DATE]
+
+
+def test_naive_event_at_uses_the_given_zone() -> None:
+    rows = feed({"event_at": "2026-03-05 10:00"})
+    valid, _ = run(rows, naive_timezone="Europe/Kaliningrad")
+    assert valid["event_at"].to_list() == [datetime(2026, 3, 5, 8, 0, tzinfo=UTC)]
+    valid, _ = run(rows, naive_timezone="Asia/Kamchatka")
+    assert valid["event_at"].to_list() == [datetime(2026, 3, 4, 22, 0, tzinfo=UTC)]
+
+
+def test_future_is_measured_against_the_as_of_in_any_zone() -> None:
+    as_of = datetime(2026, 3, 6, 17, 0, tzinfo=timezone(timedelta(hours=5)))  # 12:00 UTC
+    rows = feed({"event_at": "2026-03-06T12:00:00Z"}, {"event_at": "2026-03-06T12:00:01Z"})
+    valid, quarantined = run(rows, default_event_at=as_of)
+    assert valid["row_number"].to_list() == [1]
+    assert quarantined["reason_code"].to_list() == [ReasonCode.BAD_DATE]
+
+
+def test_a_naive_as_of_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        run(feed({}), default_event_at=datetime(2026, 3, 6, 12, 0))
+
+
+def test_missing_columns_count_as_empty() -> None:
+    rows = pl.DataFrame(
+        {"row_number": [1], "inn": ["7707083893"], "product": ["extern"], "phone": ["9123456789"]}
+    )
+    valid, quarantined = run(rows)
+    assert quarantined.is_empty()
+    assert valid.schema == pl.Schema(VALID_SCHEMA)
+    assert valid.row(0, named=True)["event_at"] == AS_OF
+
+
+def test_an_empty_feed() -> None:
+    valid, quarantined = run(feed().clear())
+    assert valid.schema == pl.Schema(VALID_SCHEMA)
+    assert quarantined.schema == pl.Schema(QUARANTINE_SCHEMA)
+    assert valid.is_empty() and quarantined.is_empty()
+
+
+def test_every_row_lands_exactly_once() -> None:
+    rng = random.Random(7)
+    pools: dict[str, list[str | None]] = {
+        "inn": ["7707083893", "500100732259", "7707083894", "123", None, " 6663003127 "],
+        "kpp": [None, "773601001", "bad"],
+        "region": [None, "66", "6", "00", "Москва"],
+        "product": ["extern", "Elba", "other", None],
+        "phone": ["89123456789", "+7 999 999-99-99", "+380441234567", None],
+        "email": ["ivan@mail.ru", "test@example.com", "bad@", None],
+        "lead_type": [None, "renewal", "Активация", "???"],
+        "temperature": [None, "hot", "тёплая", "?"],
+        "event_at": [None, "2026-03-01", "01.03.2026 10:00", "2027-01-01", "x"],
+    }
+    rows = feed(*({k: rng.choice(v) for k, v in pools.items()} for _ in range(2000)))
+    for source in ("call_base", "callback_order", "sc_created"):
+        valid, quarantined = run(rows, source=source)
+        assert valid.height + quarantined.height == rows.height
+        valid_ids, quarantined_ids = set(valid["row_number"]), set(quarantined["row_number"])
+        assert valid_ids.isdisjoint(quarantined_ids)
+        assert valid_ids | quarantined_ids == set(rows["row_number"])
+        assert quarantined["detail"].null_count() == 0
+        assert set(quarantined["reason_code"]) <= {code.value for code in ReasonCode}
+        assert valid.height > 0 and quarantined.height > 0
+
+
+def test_details_do_not_echo_contacts() -> None:
+    rows = feed(
+        {"phone": "+7 999 999-99-99", "contact_name": "Иван Петров"},
+        {"phone": "+44 20 7946 0958"},
+        {"phone": None, "email": "ivan.petrov@mail"},
+        {"phone": None, "email": "test@company.ru"},
+    )
+    _, quarantined = run(rows)
+    for detail in quarantined["detail"]:
+        assert not any(s in detail for s in ("999", "7946", "ivan", "test@", "Иван"))
