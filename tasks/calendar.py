@@ -108,74 +108,97 @@ def add_accept_deadlines(frame: pl.DataFrame, calendar: pl.DataFrame) -> pl.Data
     )
 
 
+def _constant_offsets(zones: list[str], first: datetime, last: datetime) -> dict[str, int]:
+    """Zones whose UTC offset does not change between two instants, with that offset in µs.
+
+    Russia has kept fixed offsets since 2014, so this is the usual case and turns the zone
+    conversion into one addition; a zone that changed in between is left out and converted
+    by the zone database row by row instead (still vectorized)."""
+    constant: dict[str, int] = {}
+    days = max((last - first).days, 0) + 2
+    for zone in zones:
+        info = ZoneInfo(zone)
+        offsets = {(first + timedelta(days=i)).astimezone(info).utcoffset() for i in range(days)}
+        if len(offsets) == 1:
+            offset = offsets.pop()
+            assert offset is not None
+            constant[zone] = int(offset.total_seconds()) * _US
+    return constant
+
+
 def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> pl.DataFrame:
-    """`__row` → `__hot`: working-minute deadlines, one lazy partition per (constant) zone."""
+    """`__row` → `__hot`: working-time deadlines for the whole batch at once.
+
+    Integer microseconds throughout. Working day k (0-based) opens after exactly k full
+    working days, so the day on which a target of T working µs falls is
+    k = (T − 1) // day_length: a gather, no join and no sort."""
     calendar = calendar.sort("day")
     if calendar.is_empty():
         raise ValueError("the production calendar is empty; build it with calendar_for()")
     first_day, last_day = calendar["day"][0], calendar["day"][-1]
-    days = calendar.lazy().select("day", "is_working", (pl.col("cum_start") * _US).alias("cum_us"))
-    workdays = days.filter("is_working").select(
-        pl.col("day").alias("w_day"), pl.col("cum_us").alias("w_cum_us")
+    epoch_day = (first_day - date(1970, 1, 1)).days
+    day_us, calendar_day_us = _DAY_SECONDS * _US, 86_400 * _US
+    opening = WORKDAY_START_MINUTE * 60 * _US
+    cum_us = calendar["cum_start"] * _US
+    is_working = calendar["is_working"]
+    workday_us = calendar.filter("is_working")["day"].cast(pl.Datetime("us")).dt.epoch("us")
+
+    earliest, latest = hot["arrived_at"].min(), hot["arrived_at"].max()
+    assert isinstance(earliest, datetime) and isinstance(latest, datetime)
+    zones = hot["timezone"].unique().sort().to_list()
+    fixed = _constant_offsets(zones, earliest, latest + timedelta(days=31))
+    offset = pl.col("timezone").replace_strict(fixed, default=None, return_dtype=pl.Int64)
+    local_us = pl.col("arrived_at").dt.epoch("us") + offset
+    for zone in sorted(set(zones) - fixed.keys()):  # a zone that changed offset in the span
+        local_us = (
+            pl.when(pl.col("timezone") == zone)
+            .then(pl.col("arrived_at").dt.convert_time_zone(zone).dt.replace_time_zone(None).dt.epoch("us"))
+            .otherwise(local_us)
+        )
+
+    day = pl.col("local_us") // calendar_day_us - epoch_day
+    inside = (day >= 0) & (day < calendar.height)
+    safe_day = pl.when(inside).then(day).otherwise(0)
+    since_opening = pl.col("local_us") % calendar_day_us - opening
+    worked_today = (
+        pl.when(pl.lit(is_working).gather(safe_day)).then(since_opening.clip(0, day_us)).otherwise(0)
     )
-    day_us = _DAY_SECONDS * _US
-    start = pl.duration(minutes=WORKDAY_START_MINUTE)
-    since_start = (
-        pl.col("t") - pl.col("day").cast(pl.Datetime("us")) - start
-    ).dt.total_microseconds()
-    worked_today = pl.when("is_working").then(since_start.clip(0, day_us)).otherwise(0)
-    elapsed = pl.col("cum_us") + worked_today
-
-    parts = []
-    for zone in hot["timezone"].unique().sort().to_list():
-        local = (
-            hot.lazy()
-            .filter(pl.col("timezone") == zone)
-            .select(
-                "__row",
-                "timezone",
-                pl.col("arrived_at")
-                .dt.convert_time_zone(zone)
-                .dt.replace_time_zone(None)
-                .alias("t"),
-            )
-            .with_columns(day=pl.col("t").dt.date())
-            .join(days, on="day", how="left")
-            .with_columns(target=elapsed + minutes * 60 * _US)
-            .with_columns(probe=pl.col("target") - 1)
-            .sort("probe")
+    k = (pl.col("target") - 1) // day_us
+    due = (
+        hot.with_columns(local_us=local_us)
+        .with_columns(
+            outside=~inside, target=pl.lit(cum_us).gather(safe_day) + worked_today + minutes * 60 * _US
         )
-        found = local.join_asof(workdays, left_on="probe", right_on="w_cum_us", strategy="backward")
-        parts.append(
-            found.select(
-                "__row",
-                "timezone",
-                "t",
-                (
-                    pl.col("w_day").cast(pl.Datetime("us"))
-                    + start
-                    + pl.duration(microseconds=pl.col("target") - pl.col("w_cum_us"))
-                )
-                .dt.replace_time_zone(zone)
-                .dt.convert_time_zone("UTC")
-                .alias("__hot"),
-                pl.col("day").is_between(first_day, last_day).not_().alias("outside"),
-                (pl.col("target") > pl.col("w_cum_us") + day_us).fill_null(True).alias("overrun"),
-            )
+        .with_columns(overrun=k >= workday_us.len())
+        .with_columns(k=pl.when("overrun").then(0).otherwise(k))
+        .with_columns(
+            local_due_us=pl.lit(workday_us).gather("k") + pl.col("target") - pl.col("k") * day_us + opening
         )
-    due = pl.concat(parts).collect()
-
+    )
     for flag, problem in (
         ("outside", f"is outside the production calendar {first_day}..{last_day}"),
         ("overrun", f"has a deadline past the production calendar's end {last_day}"),
     ):
         bad = due.filter(flag)
         if bad.height:
+            local = bad.select(pl.col("local_us").cast(pl.Datetime("us")))["local_us"][0]
             raise ValueError(
-                f"hot arrival {bad['t'][0]} ({bad['timezone'][0]}, local) {problem}; "
+                f"hot arrival {local} ({bad['timezone'][0]}, local) {problem}; "
                 "build the calendar with calendar_for()"
             )
-    return due.select("__row", "__hot")
+    to_utc = (pl.col("local_due_us") - offset).cast(_UTC_US)
+    for zone in sorted(set(zones) - fixed.keys()):
+        to_utc = (
+            pl.when(pl.col("timezone") == zone)
+            .then(
+                pl.col("local_due_us")
+                .cast(pl.Datetime("us"))
+                .dt.replace_time_zone(zone)
+                .dt.convert_time_zone("UTC")
+            )
+            .otherwise(to_utc)
+        )
+    return due.select("__row", __hot=to_utc)
 
 
 def hot_deadline_one(
