@@ -155,9 +155,9 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
 
 
 TITLES = {
-    "feeds": "Feeds ingested (rows read = created + merged + quarantined)",
+    "feeds": "Feeds ingested (rows = created + merged + quarantined; waiting: no eligible SC)",
     "by_source": "Leads by source and temperature",
-    "by_sc": "Leads by service centre (NULL: waiting for an eligible SC)",
+    "by_sc": "Leads by service centre (—: waiting for an eligible SC)",
     "merges": "Duplicates merged into open leads (SPEC §5.3)",
     "quarantine": "Quarantined rows by reason",
     "breaches": "SLA breaches at the sweep",

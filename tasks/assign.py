@@ -22,8 +22,13 @@ def booked_centres(bookings: pl.DataFrame) -> pl.DataFrame:
         bookings.with_columns(order=pl.col("kind").replace_strict(_KIND_ORDER, return_dtype=pl.Int8))
         .sort(["order", "starts_at", "sc_id"], descending=[False, True, False])
         .unique(["inn", "kpp", "product"], keep="first", maintain_order=True)
-        .select("inn", "kpp", "product", "sc_id",
-                assigned_by=pl.col("kind").replace_strict(BOOKING_RULE, return_dtype=pl.String))
+        .select(
+            "inn",
+            "kpp",
+            "product",
+            "sc_id",
+            assigned_by=pl.col("kind").replace_strict(BOOKING_RULE, return_dtype=pl.String),
+        )
     )
 
 
@@ -36,9 +41,7 @@ def balance_by_load(leads: pl.DataFrame, eligible: pl.DataFrame, loads: pl.DataF
     to the group's leads in order gives the same result as the one-at-a-time rule. Loads are
     those before the batch; each region x product group is balanced against them."""
     group = ["region", "product"]
-    ordered = leads.sort("lead_id").with_columns(
-        slot=pl.int_range(pl.len(), dtype=pl.Int64).over(group)
-    )
+    ordered = leads.sort("lead_id").with_columns(slot=pl.int_range(pl.len(), dtype=pl.Int64).over(group))
     sizes = ordered.group_by(group).agg(n=pl.len())
     slots = (
         eligible.join(sizes, on=group)
@@ -60,15 +63,11 @@ def assign_service_centres(
 ) -> pl.DataFrame:
     """Add `sc_id` and `assigned_by` (booking | paid_period | load | null: no eligible SC,
     the lead waits, §6 rule 4) to `leads` (lead_id, inn, kpp, product, region)."""
-    with_booking = leads.join(
-        booked, on=["inn", "kpp", "product"], how="left", nulls_equal=True
-    )
+    with_booking = leads.join(booked, on=["inn", "kpp", "product"], how="left", nulls_equal=True)
     by_booking = with_booking.filter(pl.col("sc_id").is_not_null())
     by_load = balance_by_load(
         with_booking.filter(pl.col("sc_id").is_null()).drop("sc_id", "assigned_by"),
         eligible,
         loads,
-    ).with_columns(
-        assigned_by=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit("load"))
-    )
+    ).with_columns(assigned_by=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit("load")))
     return pl.concat([by_booking, by_load], how="diagonal_relaxed").sort("lead_id")

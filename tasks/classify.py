@@ -9,15 +9,27 @@ import polars as pl
 from schemas.enums import LeadType, ReasonCode
 from schemas.rules import NEW_SALE_GAP_MONTHS, SourceRule
 
-USAGE_SCHEMA = {"inn": pl.String, "product": pl.String, "last_period_end": pl.Datetime("us", "UTC"),
-                "active_period": pl.Boolean}
+USAGE_SCHEMA = {
+    "inn": pl.String,
+    "product": pl.String,
+    "last_period_end": pl.Datetime("us", "UTC"),
+    "active_period": pl.Boolean,
+}
 
 # A type asked for explicitly that the client's usage forbids (SPEC §4, §8.2.1).
 TYPE_PRECONDITIONS: tuple[tuple[LeadType, str, ReasonCode, str], ...] = (
-    (LeadType.CONNECTION, "new_sale", ReasonCode.NOT_NEW_SALE,
-     "connection asked for a client that is not a new sale (used the product within 6 months)"),
-    (LeadType.UPSELL, "active_period", ReasonCode.NO_ACTIVE_PERIOD,
-     "upsell asked for a client without an active paid period"),
+    (
+        LeadType.CONNECTION,
+        "new_sale",
+        ReasonCode.NOT_NEW_SALE,
+        "connection asked for a client that is not a new sale (used the product within 6 months)",
+    ),
+    (
+        LeadType.UPSELL,
+        "active_period",
+        ReasonCode.NO_ACTIVE_PERIOD,
+        "upsell asked for a client without an active paid period",
+    ),
 )
 
 
@@ -33,14 +45,14 @@ def classify_rows(
         | (pl.col("last_period_end") < pl.lit(as_of).dt.offset_by(f"-{NEW_SALE_GAP_MONTHS}mo")),
     )
     inferred = (
-        pl.when(pl.col("new_sale")).then(pl.lit(LeadType.CONNECTION.value))
-        .when(pl.col("active_period")).then(pl.lit(LeadType.UPSELL.value))
+        pl.when(pl.col("new_sale"))
+        .then(pl.lit(LeadType.CONNECTION.value))
+        .when(pl.col("active_period"))
+        .then(pl.lit(LeadType.UPSELL.value))
         .otherwise(pl.lit(LeadType.RENEWAL.value))
     )
     base = pl.lit(rule.base_lead_type.value if rule.base_lead_type else None, pl.String)
-    temperature = (
-        pl.lit(rule.temperature.value) if rule.temperature else pl.col("temperature")
-    )
+    temperature = pl.lit(rule.temperature.value) if rule.temperature else pl.col("temperature")
     reason = pl.lit(None, pl.String)
     detail = pl.lit(None, pl.String)
     for lead_type, allowed, code, text in reversed(TYPE_PRECONDITIONS):

@@ -50,12 +50,13 @@ def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
         pl.col("row_number").min().alias("first_row"),
         pl.len().alias("rows"),
     )
-    contacts = pl.concat(
-        [
-            keyed.select(*KEY, kind=pl.lit(kind.value), value=pl.col(kind.value))
-            for kind in ContactKind
-        ]
-    ).drop_nulls("value").unique(maintain_order=True)
+    contacts = (
+        pl.concat(
+            [keyed.select(*KEY, kind=pl.lit(kind.value), value=pl.col(kind.value)) for kind in ContactKind]
+        )
+        .drop_nulls("value")
+        .unique(maintain_order=True)
+    )
     members = keyed.select("row_number", *KEY, "external_id")
     return candidates, contacts, members
 

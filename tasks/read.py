@@ -116,9 +116,10 @@ def _utf8_copy(layout: FeedLayout) -> Iterator[Path]:
         return
     fd, name = tempfile.mkstemp(suffix=".csv", prefix="pp-feed-")
     try:
-        with open(fd, "w", encoding="utf-8", newline="") as out, layout.path.open(
-            encoding="cp1251", newline=""
-        ) as src:
+        with (
+            open(fd, "w", encoding="utf-8", newline="") as out,
+            layout.path.open(encoding="cp1251", newline="") as src,
+        ):
             while chunk := src.read(1 << 22):
                 out.write(chunk)
         yield Path(name)
@@ -149,12 +150,8 @@ def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFram
             _scan(layout, source_path)
             .select(pl.all().cast(pl.String))
             .rename(layout.mapping)
-            .with_columns(
-                [pl.lit(None, pl.String).alias(c) for c in FEED_COLUMNS if c not in layout.present]
-            )
-            .with_columns(
-                [pl.col(c).str.strip_chars().replace("", None) for c in FEED_COLUMNS]
-            )
+            .with_columns([pl.lit(None, pl.String).alias(c) for c in FEED_COLUMNS if c not in layout.present])
+            .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in FEED_COLUMNS])
             .with_row_index(ROW_NUMBER, offset=1)
             .with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
         )

@@ -76,9 +76,7 @@ def _cross_check(tables: dict[str, pl.DataFrame]) -> None:
             raise PipelineError(f"{table}.csv: duplicate {key} {duplicated[0]!r}")
     unknown_sc = set(tables["managers"]["sc_id"]) - set(centres["sc_id"])
     if unknown_sc:
-        raise PipelineError(
-            f"managers.csv: sc_id {sorted(unknown_sc)[0]!r} is not in service_centers.csv"
-        )
+        raise PipelineError(f"managers.csv: sc_id {sorted(unknown_sc)[0]!r} is not in service_centers.csv")
     sold = set(centres["products"].explode().drop_nulls())
     unknown_products = sold - set(products["product"])
     if unknown_products:
