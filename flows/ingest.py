@@ -113,7 +113,7 @@ class BatchContext:
     request: FeedRequest
     products: frozenset[str]
     timezones: pl.DataFrame  # sc_id, timezone
-    calendar_overrides: pl.DataFrame
+    calendar: pl.DataFrame  # the production calendar around as_of, overrides applied
     naive_timezone: str
     next_lead_id: int
 
@@ -122,8 +122,9 @@ def _quarantine_rows(
     batch: pl.DataFrame, layout: FeedLayout, feed_id: int, refused: list[pl.DataFrame]
 ) -> pl.DataFrame:
     reasons = pl.concat(refused, how="vertical_relaxed")
+    bad_rows = batch.join(reasons.select("row_number"), on="row_number", how="semi")
     return (
-        reasons.join(raw_rows(batch, layout), on="row_number", how="left")
+        reasons.join(raw_rows(bad_rows, layout), on="row_number", how="left")
         .with_columns(feed_id=pl.lit(feed_id, pl.Int64))
         .sort("row_number")
     )
@@ -217,7 +218,7 @@ def _apply_merges(
         pl.col("hotter") & (pl.col("lead_status") == Status.NEW.value) & pl.col("lead_sc_id").is_not_null()
     ).select("lead_id", "arrived_at", "timezone", temperature="merged_temperature")
     tightened = (
-        deadlines(tighten, _calendar(tighten, ctx))
+        deadlines(tighten, ctx.calendar)
         if tighten.height
         else tighten.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
@@ -249,8 +250,6 @@ def _apply_merges(
     )
 
 
-def _calendar(frame: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:
-    return calendar_for(frame["arrived_at"], ctx.calendar_overrides)
 
 
 def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:
@@ -270,7 +269,7 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> p
         arrived_at=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit(as_of, UTC_US))
     )
     return (
-        deadlines(placed, _calendar(placed, ctx))
+        deadlines(placed, ctx.calendar)
         if placed.height
         else placed.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
@@ -361,7 +360,7 @@ def ingest_feed(
     request = check_feed(
         Path(path), source=source, product=product, sc_id=sc_id, warehouse=settings.warehouse
     )
-    with store.transaction(settings.warehouse) as con:
+    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
         summary = _load(con, request, when, settings)
     if not summary.already_loaded:
         publish_summary(summary)
@@ -385,7 +384,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         request=request,
         products=frozenset(reference["products"]["product"]),
         timezones=reference["service_centers"].select("sc_id", "timezone"),
-        calendar_overrides=reference["calendar_overrides"],
+        calendar=calendar_for(pl.Series([as_of]), reference["calendar_overrides"]),
         naive_timezone=settings.feed_timezone,
         next_lead_id=repo.next_id(con, "leads", "lead_id"),
     )

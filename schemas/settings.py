@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         "Europe/Moscow", description="zone of feed timestamps written without an offset"
     )
     batch_rows: int = Field(250_000, gt=0, description="feed rows processed per batch")
+    duckdb_memory_limit: str = Field(
+        "1GB", description="DuckDB's buffer cap for ingestion; beyond it DuckDB spills to disk"
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -32,17 +32,31 @@ def with_client_key(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+ATTRIBUTES = ("inn", "kpp", "company_name", "region", "contact_name", "lead_type", "source")
+
+
 def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """One candidate lead per client x product of the batch.
 
     Returns `(candidates, contacts, members)`: the candidates (hottest temperature, first
     non-empty attributes in row order, earliest event), every distinct contact per
-    candidate, and which rows (with their external ids) each candidate absorbed."""
+    candidate, and which rows (with their external ids) each candidate absorbed. Most keys
+    occur once; only the repeated ones pay for a group-by."""
     keyed = with_client_key(rows).sort("row_number")
-    candidates = keyed.group_by(KEY, maintain_order=True).agg(
-        pl.col("inn", "kpp", "company_name", "region", "contact_name", "lead_type", "source")
-        .drop_nulls()
-        .first(),
+    repeated = pl.struct(KEY).is_duplicated()
+    single, many = keyed.filter(~repeated), keyed.filter(repeated)
+    singles = single.select(
+        *KEY,
+        *ATTRIBUTES,
+        match_phone="phone",
+        match_email="email",
+        temperature="temperature",
+        source_event_at="event_at",
+        first_row="row_number",
+        rows=pl.lit(1, pl.UInt32),
+    )
+    grouped = many.group_by(KEY, maintain_order=True).agg(
+        pl.col(*ATTRIBUTES).drop_nulls().first(),
         pl.col("phone").drop_nulls().first().alias("match_phone"),
         pl.col("email").drop_nulls().first().alias("match_email"),
         from_heat_rank(heat_rank("temperature").min()).alias("temperature"),
@@ -50,13 +64,14 @@ def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
         pl.col("row_number").min().alias("first_row"),
         pl.len().alias("rows"),
     )
-    contacts = (
-        pl.concat(
-            [keyed.select(*KEY, kind=pl.lit(kind.value), value=pl.col(kind.value)) for kind in ContactKind]
-        )
-        .drop_nulls("value")
-        .unique(maintain_order=True)
-    )
+    candidates = pl.concat([singles, grouped], how="vertical_relaxed").sort("first_row")
+
+    def contacts_of(part: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat(
+            [part.select(*KEY, kind=pl.lit(kind.value), value=pl.col(kind.value)) for kind in ContactKind]
+        ).drop_nulls("value")
+
+    contacts = pl.concat([contacts_of(single), contacts_of(many).unique(maintain_order=True)])
     members = keyed.select("row_number", *KEY, "external_id")
     return candidates, contacts, members
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from schemas.enums import LeadType, ReasonCode, Temperature
+from schemas.feed import FEED_COLUMNS
 from schemas.placeholders import (
     digit_patterns,
     fictitious_national_numbers,
@@ -19,7 +21,6 @@ from schemas.placeholders import (
 )
 from schemas.rules import source_rules
 from tasks.validate import (
-    FEED_COLUMNS,
     QUARANTINE_SCHEMA,
     VALID_SCHEMA,
     digits_only,
@@ -51,17 +52,13 @@ BASE_ROW: dict[str, str | None] = {
 }
 
 
-def feed(*overrides: dict[str, str | None]) -> pl.DataFrame:
+def feed(*overrides: Mapping[str, str | None]) -> pl.DataFrame:
     """Rows numbered from 1, each a valid base row with some cells replaced."""
     records = [{"row_number": i, **BASE_ROW, **o} for i, o in enumerate(overrides, start=1)]
-    return pl.DataFrame(
-        records, schema={"row_number": pl.Int64, **dict.fromkeys(FEED_COLUMNS, pl.String)}
-    )
+    return pl.DataFrame(records, schema={"row_number": pl.Int64, **dict.fromkeys(FEED_COLUMNS, pl.String)})
 
 
-def run(
-    rows: pl.DataFrame, source: str = "call_base", **kwargs: Any
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def run(rows: pl.DataFrame, source: str = "call_base", **kwargs: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     options: dict[str, Any] = {
         "rule": source_rules()[source],
         "known_products": PRODUCTS,
@@ -72,8 +69,8 @@ def run(
     return validate_feed_rows(rows, **options)
 
 
-def column(values: list[str | None], expr: pl.Expr) -> list[Any]:
-    return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr).to_series().to_list()
+def column(values: Sequence[str | None], expr: pl.Expr) -> list[Any]:
+    return pl.DataFrame({"x": list(values)}, schema={"x": pl.String}).select(expr).to_series().to_list()
 
 
 def quarantine(*rows: tuple[int, ReasonCode, str]) -> pl.DataFrame:
@@ -126,16 +123,11 @@ def test_invalid_inn(inn: str | None) -> None:
 
 def test_inn_check_agrees_with_reference_on_random_values() -> None:
     rng = random.Random(20260306)
-    values = [
-        "".join(rng.choice("0123456789") for _ in range(rng.choice((10, 12))))
-        for _ in range(3000)
-    ]
+    values = ["".join(rng.choice("0123456789") for _ in range(rng.choice((10, 12)))) for _ in range(3000)]
     # make about a tenth valid by appending the right check digits
     for i in range(0, len(values), 10):
         prefix = values[i][:9]
-        values[i] = next(
-            prefix + str(c) for c in range(10) if reference_inn_ok(prefix + str(c))
-        )
+        values[i] = next(prefix + str(c) for c in range(10) if reference_inn_ok(prefix + str(c)))
     assert column(values, inn_is_valid(pl.col("x"))) == [reference_inn_ok(v) for v in values]
 
 
@@ -232,9 +224,7 @@ def test_listed_placeholder_phones_are_fictitious() -> None:
         ("   ", None, False),
     ],
 )
-def test_email_normalisation_and_syntax(
-    raw: str, normalised: str | None, well_formed: bool
-) -> None:
+def test_email_normalisation_and_syntax(raw: str, normalised: str | None, well_formed: bool) -> None:
     assert column([raw], normalize_email(pl.col("x"))) == [normalised]
     assert column([raw], email_is_well_formed(normalize_email(pl.col("x")))) == [well_formed]
 
@@ -474,40 +464,74 @@ def test_unknown_given_regions() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("text", "utc"),
-    [
-        ("2026-03-05T10:00:00+03:00", datetime(2026, 3, 5, 7, 0)),
-        ("2026-03-05T10:00:00Z", datetime(2026, 3, 5, 10, 0)),
-        ("2026-03-05T10:00:00.250+0530", datetime(2026, 3, 5, 4, 30, 0, 250000)),
-        ("2026-03-05 10:00-02", datetime(2026, 3, 5, 12, 0)),
-        ("2026-03-05T10:00", datetime(2026, 3, 5, 5, 0)),  # naive: Asia/Yekaterinburg, +05
-        ("2026-03-05 10:00", datetime(2026, 3, 5, 5, 0)),
-        ("2026-03-05 10:00:30", datetime(2026, 3, 5, 5, 0, 30)),
-        ("2026-03-05", datetime(2026, 3, 4, 19, 0)),
-        ("05.03.2026", datetime(2026, 3, 4, 19, 0)),
-        ("05.03.2026 10:00", datetime(2026, 3, 5, 5, 0)),
-        (" 05.03.2026 10:00:30 ", datetime(2026, 3, 5, 5, 0, 30)),
-        ("2026-03-06T17:00:00+05:00", datetime(2026, 3, 6, 12, 0)),  # exactly the as-of
-        (None, datetime(2026, 3, 6, 12, 0)),  # absent: the as-of
-        ("", datetime(2026, 3, 6, 12, 0)),
-    ],
-)
+EVENT_AT_CASES: list[tuple[str | None, datetime]] = [
+    ("2026-03-05T10:00:00+03:00", datetime(2026, 3, 5, 7, 0)),
+    ("2026-03-05T10:00:00Z", datetime(2026, 3, 5, 10, 0)),
+    ("2026-03-05T10:00:00.250+0530", datetime(2026, 3, 5, 4, 30, 0, 250000)),
+    ("2026-03-05 10:00-02", datetime(2026, 3, 5, 12, 0)),
+    ("2026-03-05 10:00:00 +05:00", datetime(2026, 3, 5, 5, 0)),
+    ("2026-03-05T10:00", datetime(2026, 3, 5, 5, 0)),  # naive: Asia/Yekaterinburg, +05
+    ("2026-03-05 10:00", datetime(2026, 3, 5, 5, 0)),
+    ("2026-03-05 10:00:30", datetime(2026, 3, 5, 5, 0, 30)),
+    ("2026-03-05 10:00:30.5", datetime(2026, 3, 5, 5, 0, 30, 500000)),
+    ("2026-03-05", datetime(2026, 3, 4, 19, 0)),
+    ("05.03.2026", datetime(2026, 3, 4, 19, 0)),
+    ("05.03.2026 10:00", datetime(2026, 3, 5, 5, 0)),
+    (" 05.03.2026 10:00:30 ", datetime(2026, 3, 5, 5, 0, 30)),
+    ("2026-03-06T17:00:00+05:00", datetime(2026, 3, 6, 12, 0)),  # exactly the as-of
+    (None, datetime(2026, 3, 6, 12, 0)),  # absent: the as-of
+    ("", datetime(2026, 3, 6, 12, 0)),
+]
+BAD_EVENT_AT: list[str] = [
+    "2026-02-30", "31.02.2026", "2026-02-30T10:00:00+03:00", "2026-03-05T25:00", "2026-03-05 10:61",
+    "2026/03/05", "5.3.2026", "2026-3-5", "20260305", "2026-03-05T10:00:00+15:00",
+    "2026-03-05T10:00:00+05:60", "2026-03-05X10:00", "завтра", "2026-03-05 10",
+    "2026-03-05T10:00:00+05:00 extra", "2026-03-05T10:00:00z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "utc"), EVENT_AT_CASES)
 def test_event_at_formats(text: str | None, utc: datetime) -> None:
     valid, quarantined = run(feed({"event_at": text}))
     assert quarantined.is_empty()
     assert valid["event_at"].to_list() == [utc.replace(tzinfo=UTC)]
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["2026-02-30", "31.02.2026", "2026-03-05T25:00", "2026-03-05 10:61", "2026/03/05",
-     "5.3.2026", "20260305", "2026-03-05T10:00:00+15:00", "2026-03-05X10:00", "завтра",
-     "2026-03-05 10", "2026-03-05T10:00:00+05:00 extra"],
-)  # fmt: skip
+def test_event_at_formats_mixed_in_one_feed() -> None:
+    """A feed's dominant layout is parsed in one go and every other row by the general parser:
+    both must agree, and both must refuse the same values."""
+    texts = [text for text, _ in EVENT_AT_CASES]
+    dominant = ["2026-03-05 09:00"] * 20
+    valid, quarantined = run(feed(*({"event_at": t} for t in [*dominant, *texts, *BAD_EVENT_AT])))
+    expected = [datetime(2026, 3, 5, 4, 0, tzinfo=UTC)] * 20 + [
+        utc.replace(tzinfo=UTC) for _, utc in EVENT_AT_CASES
+    ]
+    assert valid["event_at"].to_list() == expected
+    first_bad = len(expected) + 1
+    assert quarantined["row_number"].to_list() == list(range(first_bad, first_bad + len(BAD_EVENT_AT)))
+    assert set(quarantined["reason_code"]) == {ReasonCode.BAD_DATE.value}
+
+
+@pytest.mark.parametrize("text", BAD_EVENT_AT)
 def test_unparseable_event_at(text: str) -> None:
     _, quarantined = run(feed({"event_at": text}))
     assert quarantined["reason_code"].to_list() == [ReasonCode.BAD_DATE]
+
+
+def test_an_impossible_date_in_a_uniform_feed() -> None:
+    rows = feed(
+        {"event_at": "2026-03-01T10:00:00+03:00"},
+        {"event_at": "2026-02-29T10:00:00+03:00"},  # 2026 is not a leap year
+        {"event_at": "2026-03-02T10:00:00+03:00"},
+    )
+    valid, quarantined = run(rows)
+    assert valid["row_number"].to_list() == [1, 3]
+    assert_frame_equal(
+        quarantined,
+        quarantine(
+            (2, ReasonCode.BAD_DATE, "event_at '2026-02-29T10:00:00+03:00' is not a recognised date and time")
+        ),
+    )
 
 
 def test_naive_event_at_uses_the_given_zone() -> None:

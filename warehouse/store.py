@@ -39,12 +39,13 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _open(path: Path, *, read_only: bool) -> Connection:
+def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Connection:
     if read_only and not path.exists():
         raise PipelineError(f"warehouse {path} does not exist; create it with `pp init`")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if _LOCKED.search(str(exc)):
             raise PipelineError(
@@ -56,9 +57,12 @@ def _open(path: Path, *, read_only: bool) -> Connection:
 
 
 @contextmanager
-def transaction(path: Path) -> Iterator[Connection]:
-    """One writer transaction: everything inside commits together or not at all."""
-    con = _open(path, read_only=False)
+def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Connection]:
+    """One writer transaction: everything inside commits together or not at all.
+
+    `memory_limit` caps DuckDB's buffers (it spills beyond), so a large feed's memory stays
+    bounded instead of growing with the uncommitted transaction."""
+    con = _open(path, read_only=False, memory_limit=memory_limit)
     try:
         con.begin()
         yield con
@@ -133,12 +137,17 @@ def scalar(con: Connection, query: str, params: Sequence[Any] | Mapping[str, Any
     return rows[0][0] if rows else None
 
 
+def _arrow(rows: pl.DataFrame) -> Any:
+    """Plain (non-view) Arrow strings: DuckDB ingests them about 1.6x faster than views."""
+    return rows.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
 def insert(con: Connection, table: str, rows: pl.DataFrame) -> int:
     """Append a frame to a table by column name; returns the rows written."""
     if rows.is_empty():
         return 0
     view = f"_incoming_{table}"
-    con.register(view, rows)
+    con.register(view, _arrow(rows))
     try:
         run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM "{view}"')
     finally:
@@ -150,7 +159,7 @@ def insert(con: Connection, table: str, rows: pl.DataFrame) -> int:
 def registered(con: Connection, **frames: pl.DataFrame) -> Iterator[None]:
     """Make frames queryable by name for the duration of a block."""
     for name, data in frames.items():
-        con.register(name, data)
+        con.register(name, _arrow(data))
     try:
         yield
     finally:

@@ -65,7 +65,7 @@ CREATE TABLE quarantine (
     row_number  BIGINT NOT NULL,
     reason_code VARCHAR NOT NULL,
     detail      VARCHAR NOT NULL,
-    raw         JSON NOT NULL          -- the row as read, under the file's own headers
+    raw         VARCHAR NOT NULL       -- JSON: the row as read, under the file's own headers
 );
 
 CREATE TABLE source_rows (             -- external ids already turned into leads
@@ -113,7 +113,7 @@ CREATE TABLE lead_events (
     occurred_at TIMESTAMPTZ NOT NULL,
     kind        VARCHAR NOT NULL,
     actor       VARCHAR NOT NULL,
-    detail      JSON
+    detail      VARCHAR                -- JSON text; query it with json_extract
 );
 
 CREATE TABLE paid_periods (
