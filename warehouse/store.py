@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ SQL = files("warehouse") / "sql"
 _LOCKED = re.compile(r"lock|conflicting", re.IGNORECASE)
 
 Connection = duckdb.DuckDBPyConnection
+STAGE_ROWS = 10_000
 
 
 @cache
@@ -143,15 +145,25 @@ def _arrow(rows: pl.DataFrame) -> Any:
 
 
 def insert(con: Connection, table: str, rows: pl.DataFrame) -> int:
-    """Append a frame to a table by column name; returns the rows written."""
+    """Append a frame to a table by column name; returns the rows written.
+
+    Large frames go through a temporary Parquet file: DuckDB keeps Arrow data registered
+    into a transaction alive until commit, so a big feed's batches would pile up in memory,
+    while rows read from Parquet live in DuckDB's own (spillable) buffers."""
     if rows.is_empty():
         return 0
-    view = f"_incoming_{table}"
-    con.register(view, _arrow(rows))
-    try:
-        run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM "{view}"')
-    finally:
-        con.unregister(view)
+    if rows.height < STAGE_ROWS:
+        view = f"_incoming_{table}"
+        con.register(view, _arrow(rows))
+        try:
+            run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM "{view}"')
+        finally:
+            con.unregister(view)
+        return rows.height
+    with tempfile.TemporaryDirectory(prefix="pp-stage-") as folder:
+        staged = Path(folder) / f"{table}.parquet"
+        rows.write_parquet(staged, compression="uncompressed", statistics=False)
+        run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet(?)', [str(staged)])
     return rows.height
 
 
