@@ -46,7 +46,9 @@ def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Co
         raise PipelineError(f"warehouse {path} does not exist; create it with `pp init`")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        config = {"memory_limit": memory_limit} if memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": memory_limit} if memory_limit else {}
+        )
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if _LOCKED.search(str(exc)):
