@@ -26,12 +26,6 @@ from tasks.validate import validate_feed_rows
 from warehouse import repository as repo
 from warehouse import store
 
-validate = task(name="validate", cache_policy=NONE)(validate_feed_rows)
-classify = task(name="classify", cache_policy=NONE)(classify_rows)
-collapse = task(name="collapse-duplicates", cache_policy=NONE)(collapse_batch)
-assign = task(name="assign-service-centres", cache_policy=NONE)(assign_service_centres)
-deadlines = task(name="accept-deadlines", cache_policy=NONE)(add_accept_deadlines)
-
 UTC_US = pl.Datetime("us", "UTC")
 
 
@@ -134,13 +128,17 @@ def _json(*columns: str | pl.Expr) -> pl.Expr:
     return pl.struct(*columns).struct.json_encode()
 
 
-def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
-    """One bounded batch through validate → classify → deduplicate → assign → deadlines → write."""
+@task(name="ingest-batch", cache_policy=NONE)
+def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
+    """One bounded batch through validate → classify → deduplicate → assign → deadlines → write.
+
+    The batch is the unit of a Prefect task; it returns only counts, because Prefect keeps
+    every task's result for the whole flow run and frames would pile up in memory."""
     request, as_of = ctx.request, ctx.as_of
     rows = batch
     if request.product is not None:
         rows = rows.with_columns(pl.col("product").fill_null(request.product))
-    valid, invalid = validate(
+    valid, invalid = validate_feed_rows(
         rows,
         rule=request.rule,
         known_products=ctx.products,
@@ -148,7 +146,7 @@ def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext)
         naive_timezone=ctx.naive_timezone,
     )
     usage = repo.client_usage(con, valid.select("inn", "product"), as_of)
-    classified, refused = classify(valid, usage, rule=request.rule, as_of=as_of)
+    classified, refused = classify_rows(valid, usage, rule=request.rule, as_of=as_of)
 
     seen = repo.seen_external_ids(con, request.rule.source, classified.select("external_id").drop_nulls())[
         "external_id"
@@ -161,7 +159,7 @@ def _ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext)
         detail=pl.lit("external_id already turned into a lead by an earlier feed of this source"),
     )
 
-    candidates, contacts, members = collapse(fresh)
+    candidates, contacts, members = collapse_batch(fresh)
     matched = repo.match_open_leads(con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email"))
     merges = plan_merges(
         candidates.join(matched, on=KEY, how="inner").with_columns(arrived_at=pl.lit(as_of, UTC_US))
@@ -218,7 +216,7 @@ def _apply_merges(
         pl.col("hotter") & (pl.col("lead_status") == Status.NEW.value) & pl.col("lead_sc_id").is_not_null()
     ).select("lead_id", "arrived_at", "timezone", temperature="merged_temperature")
     tightened = (
-        deadlines(tighten, ctx.calendar)
+        add_accept_deadlines(tighten, ctx.calendar)
         if tighten.height
         else tighten.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
@@ -259,7 +257,7 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> p
         assigned = created.with_columns(sc_id=pl.lit(ctx.request.sc_id), assigned_by=pl.lit("sc"))
     else:
         keys = created.select("inn", "kpp", "product")
-        assigned = assign(
+        assigned = assign_service_centres(
             created,
             booked=booked_centres(repo.active_bookings(con, keys, as_of)),
             eligible=repo.eligible_centres(con, as_of),
@@ -269,7 +267,7 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> p
         arrived_at=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit(as_of, UTC_US))
     )
     return (
-        deadlines(placed, ctx.calendar)
+        add_accept_deadlines(placed, ctx.calendar)
         if placed.height
         else placed.with_columns(accept_deadline=pl.lit(None, UTC_US))
     )
@@ -390,7 +388,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
     )
     totals: Counter[str] = Counter()
     for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
-        totals.update(_ingest_batch(con, batch, ctx))
+        totals.update(ingest_batch(con, batch, ctx))
         progress.advance("rows", batch.height)
     if totals["rows_read"] == 0:
         raise PipelineError(f"{name} has a header but no data rows")

@@ -142,23 +142,34 @@ def _scan(layout: FeedLayout, source_path: Path) -> pl.LazyFrame:
     return pl.scan_ndjson(layout.path, infer_schema_length=None)
 
 
+def _canonical(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:
+    """Strings under canonical names, trimmed, empty as null; absent columns as nulls."""
+    return (
+        batch.select(pl.all().cast(pl.String))
+        .rename(layout.mapping)
+        .with_columns([pl.lit(None, pl.String).alias(c) for c in FEED_COLUMNS if c not in layout.present])
+        .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in FEED_COLUMNS])
+    )
+
+
 def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFrame]:
     """Yield the file as batches: `row_number` (1-based data row), every canonical column as
-    a string (null when absent or empty), and the file's unmapped columns as they are."""
+    a string (null when absent or empty), and the file's unmapped columns as they are.
+
+    Only the plain scan streams: per-row clean-up runs on each collected batch, since some
+    string expressions in the query make polars collect the whole file first."""
+    offset = 1
     with _utf8_copy(layout) as source_path:
-        scan = (
-            _scan(layout, source_path)
-            .select(pl.all().cast(pl.String))
-            .rename(layout.mapping)
-            .with_columns([pl.lit(None, pl.String).alias(c) for c in FEED_COLUMNS if c not in layout.present])
-            .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in FEED_COLUMNS])
-            .with_row_index(ROW_NUMBER, offset=1)
-            .with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
-        )
+        scan = _scan(layout, source_path)
         try:
             for batch in scan.collect_batches(chunk_size=batch_rows):
-                if batch.height:
-                    yield batch
+                if not batch.height:
+                    continue
+                numbered = _canonical(batch, layout).with_columns(
+                    pl.int_range(offset, offset + batch.height, dtype=pl.Int64).alias(ROW_NUMBER)
+                )
+                offset += batch.height
+                yield numbered.select(ROW_NUMBER, pl.exclude(ROW_NUMBER))
         except pl.exceptions.PolarsError as exc:
             raise PipelineError(f"cannot read {layout.path.name}: {exc}") from exc
 
