@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     )
     batch_rows: int = Field(250_000, gt=0, description="feed rows processed per batch")
     duckdb_memory_limit: str = Field(
-        "1GB", description="DuckDB's buffer cap for ingestion; beyond it DuckDB spills to disk"
+        "512MB", description="DuckDB's buffer cap for ingestion; beyond it DuckDB spills to disk"
     )
 
 
