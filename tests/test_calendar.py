@@ -104,9 +104,7 @@ def test_known_days(day: date, working: bool) -> None:
 
 def test_calendar_shape_and_cumulative_seconds() -> None:
     cal = calendar()
-    assert cal.schema == pl.Schema(
-        {"day": pl.Date, "is_working": pl.Boolean, "cum_start": pl.Int64}
-    )
+    assert cal.schema == pl.Schema({"day": pl.Date, "is_working": pl.Boolean, "cum_start": pl.Int64})
     assert cal.height == 366 + 365 + 365 + 365
     assert cal["day"].is_sorted()
     assert cal["cum_start"][0] == 0
@@ -144,9 +142,7 @@ def test_unknown_override_kind_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("arrived", "zone", "expected"),
     [
-        pytest.param(
-            (2026, 3, 6, 16, 30), MSK, (2026, 3, 10, 10, 30), id="friday-before-holiday-monday"
-        ),
+        pytest.param((2026, 3, 6, 16, 30), MSK, (2026, 3, 10, 10, 30), id="friday-before-holiday-monday"),
         pytest.param((2026, 3, 4, 19, 15), MSK, (2026, 3, 5, 12, 0), id="after-18"),
         pytest.param((2026, 3, 4, 7, 0), MSK, (2026, 3, 4, 12, 0), id="before-09"),
         pytest.param((2026, 3, 4, 15, 0), MSK, (2026, 3, 4, 18, 0), id="15-gives-18-same-day"),
@@ -154,9 +150,7 @@ def test_unknown_override_kind_is_rejected() -> None:
         pytest.param((2026, 3, 4, 9, 0), MSK, (2026, 3, 4, 12, 0), id="exactly-09"),
         pytest.param((2026, 3, 7, 11, 0), MSK, (2026, 3, 10, 12, 0), id="ordinary-saturday"),
         pytest.param((2024, 4, 27, 10, 0), MSK, (2024, 4, 27, 13, 0), id="working-saturday"),
-        pytest.param(
-            (2024, 4, 26, 17, 0), MSK, (2024, 4, 27, 11, 0), id="friday-into-working-saturday"
-        ),
+        pytest.param((2024, 4, 26, 17, 0), MSK, (2024, 4, 27, 11, 0), id="friday-into-working-saturday"),
         pytest.param((2025, 12, 30, 17, 0), MSK, (2026, 1, 12, 11, 0), id="new-year-holidays"),
         pytest.param((2026, 3, 4, 16, 59, 30), MSK, (2026, 3, 5, 10, 59, 30), id="seconds-kept"),
         pytest.param(
@@ -165,9 +159,7 @@ def test_unknown_override_kind_is_rejected() -> None:
             (2026, 3, 4, 13, 17, 42, 123456),
             id="microseconds-kept",
         ),
-        pytest.param(
-            (2026, 3, 6, 16, 30), "Asia/Vladivostok", (2026, 3, 10, 10, 30), id="vladivostok"
-        ),
+        pytest.param((2026, 3, 6, 16, 30), "Asia/Vladivostok", (2026, 3, 10, 10, 30), id="vladivostok"),
     ],
 )
 def test_hot_deadline_cases(arrived: tuple[int, ...], zone: str, expected: tuple[int, ...]) -> None:
@@ -225,9 +217,7 @@ def test_row_order_and_other_columns_preserved_with_mixed_zones() -> None:
             return hot_deadline_one(at, zone, is_working)
         return at + timedelta(days=7 if temperature == "warm" else 30)
 
-    expected = source.with_columns(
-        accept_deadline=pl.Series([oracle(*row) for row in rows], dtype=UTC_US)
-    )
+    expected = source.with_columns(accept_deadline=pl.Series([oracle(*row) for row in rows], dtype=UTC_US))
     assert_frame_equal(got, expected)
 
 

@@ -16,6 +16,7 @@ from schemas.enums import Initiator
 from schemas.feed import FEED_COLUMNS
 from schemas.rules import source_rules
 from tasks.synthetic import synthetic_feed, valid_inn10, valid_inn12, write_feed
+from tests.inn_oracle import inn_is_valid
 
 AS_OF = datetime(2026, 3, 6, 16, 30, tzinfo=timezone(timedelta(hours=5)))
 PRODUCTS = ["extern", "diadoc", "elba", "focus", "market", "ofd", "bukhgalteria"]
@@ -24,22 +25,6 @@ N = 4000
 
 
 # Independent validators: written from the public rules, not from the generator's code.
-def inn_is_valid(inn: str) -> bool:
-    if not inn.isdigit() or len(inn) not in (10, 12):
-        return False
-    d = [int(c) for c in inn]
-
-    def check(weights: list[int]) -> int:
-        return sum(w * x for w, x in zip(weights, d, strict=False)) % 11 % 10
-
-    if len(d) == 10:
-        return check([2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[9]
-    return (
-        check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[10]
-        and check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[11]
-    )
-
-
 def kpp_is_valid(kpp: str) -> bool:
     return re.fullmatch(r"\d{4}[\dA-Z]{2}\d{3}", kpp) is not None
 
@@ -271,8 +256,7 @@ def test_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="unknown source"):
         synthetic_feed("nope", 1, as_of=AS_OF, products=PRODUCTS, regions=REGIONS)
     with pytest.raises(ValueError, match="UTC offset"):
-        synthetic_feed("call_base", 1, as_of=datetime(2026, 3, 6), products=PRODUCTS,
-                       regions=REGIONS)
+        synthetic_feed("call_base", 1, as_of=datetime(2026, 3, 6), products=PRODUCTS, regions=REGIONS)
     with pytest.raises(ValueError, match="two-digit"):
         synthetic_feed("call_base", 1, as_of=AS_OF, products=PRODUCTS, regions=["660"])
 
@@ -280,15 +264,11 @@ def test_arguments_are_checked() -> None:
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small() -> pl.DataFrame:
-    return synthetic_feed(
-        "sc_created", 300, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=2
-    )
+    return synthetic_feed("sc_created", 300, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=2)
 
 
 def test_csv_cp1251_semicolon_russian_headers_round_trip(small, tmp_path: Path) -> None:
-    path = write_feed(
-        small, tmp_path / "feed.csv", russian_headers=True, encoding="cp1251", delimiter=";"
-    )
+    path = write_feed(small, tmp_path / "feed.csv", russian_headers=True, encoding="cp1251", delimiter=";")
     raw = path.read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")

@@ -33,6 +33,7 @@ from tasks.validate import (
     phone_is_fictitious,
     validate_feed_rows,
 )
+from tests.inn_oracle import inn_is_valid as reference_inn_ok
 
 AS_OF = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 PRODUCTS = frozenset({"extern", "elba"})
@@ -82,22 +83,6 @@ def quarantine(*rows: tuple[int, ReasonCode, str]) -> pl.DataFrame:
 
 
 # --- INN and KPP ------------------------------------------------------------------------------
-
-
-def reference_inn_ok(inn: str) -> bool:
-    """The published algorithm, digit by digit, independent of the vectorised one."""
-    if not inn.isascii() or not inn.isdigit() or len(inn) not in (10, 12):
-        return False
-    d = [int(c) for c in inn]
-
-    def check(weights: list[int]) -> int:
-        return sum(w * x for w, x in zip(weights, d, strict=False)) % 11 % 10
-
-    if len(d) == 10:
-        return check([2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[9]
-    return check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[10] and (
-        check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[11]
-    )
 
 
 @pytest.mark.parametrize("inn", ["7707083893", "6663003127", "7830002293", "0012345673"])
