@@ -10,7 +10,7 @@ import polars as pl
 
 from schemas.enums import Temperature
 from schemas.rules import DATA
-from warehouse.store import Connection, frame, insert, registered, run, scalar, sql
+from warehouse.store import Connection, frame, insert, run, scalar, sql, staged
 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
 
@@ -52,23 +52,23 @@ def feed_by_sha(con: Connection, sha256: str) -> dict[str, Any] | None:
 
 
 def client_usage(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    with registered(con, batch_keys=keys):
-        return frame(con, sql("client_usage"), {"as_of": as_of})
+    with staged(batch_keys=keys) as files:
+        return frame(con, sql("client_usage"), {"as_of": as_of, **files})
 
 
 def seen_external_ids(con: Connection, source: str, ids: pl.DataFrame) -> pl.DataFrame:
-    with registered(con, batch_ids=ids):
-        return frame(con, sql("seen_external_ids"), {"source": source})
+    with staged(batch_ids=ids) as files:
+        return frame(con, sql("seen_external_ids"), {"source": source, **files})
 
 
 def match_open_leads(con: Connection, candidates: pl.DataFrame) -> pl.DataFrame:
-    with registered(con, candidates=candidates):
-        return frame(con, sql("match_open_leads"))
+    with staged(candidates=candidates) as files:
+        return frame(con, sql("match_open_leads"), files)
 
 
 def active_bookings(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    with registered(con, batch_keys=keys):
-        return frame(con, sql("active_bookings"), {"as_of": as_of})
+    with staged(batch_keys=keys) as files:
+        return frame(con, sql("active_bookings"), {"as_of": as_of, **files})
 
 
 def eligible_centres(con: Connection, as_of: datetime) -> pl.DataFrame:
@@ -80,13 +80,13 @@ def sc_loads(con: Connection) -> pl.DataFrame:
 
 
 def apply_merges(con: Connection, merges: pl.DataFrame) -> None:
-    with registered(con, merges=merges):
-        run(con, sql("apply_merges"))
+    with staged(merges=merges) as files:
+        run(con, sql("apply_merges"), files)
 
 
 def add_contacts(con: Connection, contacts: pl.DataFrame) -> None:
-    with registered(con, new_contacts=contacts):
-        run(con, sql("add_contacts"))
+    with staged(new_contacts=contacts) as files:
+        run(con, sql("add_contacts"), files)
 
 
 def record_breaches(con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]) -> int:

@@ -1,7 +1,7 @@
 -- Bookings of the batch's clients in force at $as_of (SPEC §6 rules 1-2, §7).
--- Input: batch_keys(inn, kpp, product).
+-- Input: $batch_keys, a Parquet file of (inn, kpp, product).
 WITH keys AS (
-    SELECT DISTINCT inn, kpp, product FROM batch_keys WHERE inn IS NOT NULL
+    SELECT DISTINCT inn, kpp, product FROM read_parquet($batch_keys) WHERE inn IS NOT NULL
 )
 SELECT b.inn, b.kpp, b.product, b.sc_id, b.kind, b.starts_at
 FROM bookings b

@@ -1,5 +1,5 @@
 -- SPEC §5.3: a merged lead takes the hotter temperature; a lead still `new` that became
--- hotter keeps the earlier of its deadline and the new one. Input: merges(lead_id,
+-- hotter keeps the earlier of its deadline and the new one. Input: $merges, a Parquet file of (lead_id,
 -- merged_temperature, tightened_deadline).
 UPDATE leads
 SET temperature = m.merged_temperature,
@@ -8,5 +8,5 @@ SET temperature = m.merged_temperature,
         THEN least(leads.accept_deadline, m.tightened_deadline)
         ELSE leads.accept_deadline
     END
-FROM merges m
+FROM read_parquet($merges) m
 WHERE leads.lead_id = m.lead_id

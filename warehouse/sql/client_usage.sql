@@ -1,7 +1,7 @@
 -- Paid-period history of the batch's clients (SPEC §4): the end of the last period that
--- started by $as_of, and whether one is active at $as_of. Input: batch_keys(inn, product).
+-- started by $as_of, and whether one is active at $as_of. Input: $batch_keys, a Parquet file of (inn, product).
 WITH keys AS (
-    SELECT DISTINCT inn, product FROM batch_keys WHERE inn IS NOT NULL
+    SELECT DISTINCT inn, product FROM read_parquet($batch_keys) WHERE inn IS NOT NULL
 )
 SELECT k.inn,
        k.product,

@@ -1,6 +1,6 @@
 -- SPEC §5.3: the open lead (new or in_work, at any SC) each candidate merges into.
 -- By INN+KPP when the candidate has an INN; otherwise by a shared phone or e-mail.
--- Input: candidates(client_key, product, inn, kpp, match_phone, match_email).
+-- Input: $candidates, a Parquet file of (client_key, product, inn, kpp, match_phone, match_email).
 WITH open_leads AS (
     SELECT lead_id, inn, kpp, product
     FROM leads
@@ -8,17 +8,17 @@ WITH open_leads AS (
 ),
 by_inn AS (
     SELECT c.client_key, c.product, l.lead_id
-    FROM candidates c
+    FROM read_parquet($candidates) c
     JOIN open_leads l
       ON l.inn = c.inn AND coalesce(l.kpp, '') = coalesce(c.kpp, '') AND l.product = c.product
     WHERE c.inn IS NOT NULL
 ),
 contact_keys AS (
     SELECT client_key, product, 'phone' AS kind, match_phone AS value
-    FROM candidates WHERE inn IS NULL AND match_phone IS NOT NULL
+    FROM read_parquet($candidates) WHERE inn IS NULL AND match_phone IS NOT NULL
     UNION ALL
     SELECT client_key, product, 'email' AS kind, match_email AS value
-    FROM candidates WHERE inn IS NULL AND match_email IS NOT NULL
+    FROM read_parquet($candidates) WHERE inn IS NULL AND match_email IS NOT NULL
 ),
 by_contact AS (
     SELECT k.client_key, k.product, l.lead_id
