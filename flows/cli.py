@@ -91,7 +91,13 @@ def _options(
 ) -> None:
     _State.warehouse = warehouse
     if not verbose:
+        # Run logs stay in Prefect (the UI, the API); the terminal gets pp's own one-line
+        # messages, not a run's traceback for a user error that pp reports anyway.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            os.environ.setdefault(
+                f"PREFECT_LOGGING_LOGGERS_{name.upper().replace('.', '_')}_LEVEL", "CRITICAL"
+            )
 
 
 @app.command()

@@ -63,6 +63,8 @@ def _sniff_csv(path: Path) -> tuple[str, str, list[str]]:
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise PipelineError(f"{path.name} is empty; a feed needs a header row and data rows")
+    if not any(line.strip() for line in text.splitlines()[1:]):
+        raise PipelineError(f"{path.name} has a header but no data rows")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     return encoding, delimiter, [h.strip() for h in headers]

@@ -87,6 +87,7 @@ def test_raw_keeps_the_files_own_headers_and_extra_columns(tmp_path):
     [
         ("missing.csv", None, "does not exist"),
         ("empty.csv", b"", "is empty"),
+        ("header.csv", "ИНН;Телефон\r\n\r\n".encode("cp1251"), "has a header but no data rows"),
         ("feed.txt", b"inn\n1\n", "unsupported format .txt"),
         ("twice.csv", "ИНН,inn,phone\n1,1,2\n".encode(), "both mean 'inn'"),
         ("bad.parquet", b"not parquet at all", "cannot read bad.parquet"),
