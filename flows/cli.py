@@ -21,7 +21,7 @@ from rich.table import Table
 from schemas.enums import Temperature
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
-from tasks.lifecycle import Contact
+from tasks.lifecycle import Contact, Stage
 
 app = typer.Typer(
     name="pp",
@@ -52,17 +52,17 @@ def _warehouse() -> Path:
     return load_settings(warehouse=_State.warehouse).warehouse
 
 
-def parse_as_of(value: str | None) -> datetime | None:
+def parse_as_of(value: str | None, *, option: str = "--as-of") -> datetime | None:
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise PipelineError(
-            f"--as-of {value!r} is not an ISO 8601 instant; use e.g. 2026-03-06T16:30:00+05:00"
+            f"{option} {value!r} is not an ISO 8601 instant; use e.g. 2026-03-06T16:30:00+05:00"
         ) from None
     if parsed.tzinfo is None:
-        raise PipelineError(f"--as-of {value!r} has no UTC offset; add one, e.g. +03:00")
+        raise PipelineError(f"{option} {value!r} has no UTC offset; add one, e.g. +03:00")
     return parsed
 
 
@@ -174,11 +174,91 @@ def lead_take(
     from flows.ingest import resolve_as_of
     from flows.lead_actions import take_lead
 
-    result = take_lead(
-        _warehouse(), lead_id, contact=contact, note=note, as_of=resolve_as_of(parse_as_of(as_of))
+    _lead_done(
+        take_lead(_warehouse(), lead_id, contact=contact, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
     )
+
+
+def _lead_done(result: dict[str, object]) -> None:
     late = " (after its deadline: breach recorded)" if result["late"] else ""
-    out.print(f"lead {lead_id} is {result['status']}{late}")
+    out.print(f"lead {result['lead_id']} is {result['status']}{late}")
+
+
+@lead_app.command("postpone")
+def lead_postpone(
+    lead_id: Annotated[int, typer.Argument()],
+    until: Annotated[str, typer.Option("--until", help="ISO 8601 instant with offset, in the future")],
+    as_of: AsOf = None,
+) -> None:
+    """Postpone to a future instant (§6.3): new → in_work."""
+    from flows.ingest import resolve_as_of
+    from flows.lead_actions import postpone_lead
+
+    target = parse_as_of(until, option="--until")
+    assert target is not None
+    _lead_done(postpone_lead(_warehouse(), lead_id, until=target, as_of=resolve_as_of(parse_as_of(as_of))))
+
+
+@lead_app.command("stage")
+def lead_stage(
+    lead_id: Annotated[int, typer.Argument()],
+    stage: Annotated[Stage, typer.Option("--stage", help="the step of the sale reached")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Record a step of the sale on a lead in work."""
+    from flows.ingest import resolve_as_of
+    from flows.lead_actions import stage_lead
+
+    _lead_done(
+        stage_lead(_warehouse(), lead_id, stage=stage, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
+    )
+
+
+@lead_app.command("close")
+def lead_close(
+    lead_id: Annotated[int, typer.Argument()],
+    invoice: Annotated[
+        str | None, typer.Option("--invoice", help="paid invoice (connection, renewal, upsell)")
+    ] = None,
+    comment: Annotated[
+        str | None, typer.Option("--comment", help="required for service and activation")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Close as completed under the rule of the lead's type (§4)."""
+    from flows.ingest import resolve_as_of
+    from flows.lead_actions import close_lead
+
+    _lead_done(
+        close_lead(
+            _warehouse(),
+            lead_id,
+            invoice_id=invoice,
+            comment=comment,
+            as_of=resolve_as_of(parse_as_of(as_of)),
+        )
+    )
+
+
+@lead_app.command("refuse")
+def lead_refuse(
+    lead_id: Annotated[int, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason", help="why the client refused")],
+    contact: Annotated[
+        Contact | None, typer.Option("--contact", help="for a new lead: the contact of the refusal")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """The client refused: → refused."""
+    from flows.ingest import resolve_as_of
+    from flows.lead_actions import refuse_lead
+
+    _lead_done(
+        refuse_lead(
+            _warehouse(), lead_id, reason=reason, contact=contact, as_of=resolve_as_of(parse_as_of(as_of))
+        )
+    )
 
 
 @sweep_app.command("sla")

@@ -1,49 +1,173 @@
-"""Single-lead actions (`pp lead …`): immediate, one short transaction, no flow."""
+"""Single-lead actions (`pp lead …`): immediate, one short transaction each, no flow.
+
+Each reads the lead, asks the state machine (`tasks.lifecycle`) whether the action is
+allowed, then writes the new state and one `lead_events` row with its actor and time."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from schemas.enums import EventKind, Status
+from schemas.enums import EventKind, LeadType, Status
 from schemas.errors import PipelineError
-from tasks.lifecycle import Action, Contact, next_status
+from tasks.lifecycle import Action, Contact, Stage, check_close, check_refuse, next_status
 from warehouse import store
+
+
+@dataclass(frozen=True)
+class LeadState:
+    lead_id: int
+    status: Status
+    lead_type: LeadType
+    sc_id: str | None
+    inn: str | None
+    product: str
+    accept_deadline: datetime | None
+
+
+def _read(con: store.Connection, lead_id: int) -> LeadState:
+    found = con.execute(
+        "SELECT status, lead_type, sc_id, inn, product, accept_deadline FROM leads WHERE lead_id = ?",
+        [lead_id],
+    ).fetchall()
+    if not found:
+        raise PipelineError(f"lead {lead_id} does not exist")
+    status, lead_type, sc_id, inn, product, deadline = found[0]
+    if sc_id is None:
+        raise PipelineError(f"lead {lead_id} is not assigned to a service centre yet")
+    return LeadState(lead_id, Status(status), LeadType(lead_type), sc_id, inn, product, deadline)
+
+
+def _record(
+    con: store.Connection, lead: LeadState, kind: EventKind, as_of: datetime, detail: dict[str, Any]
+) -> None:
+    store.run(
+        con,
+        "INSERT INTO lead_events VALUES (?, ?, ?, ?, ?)",
+        [lead.lead_id, as_of, kind.value, f"sc:{lead.sc_id}", json.dumps(detail, ensure_ascii=False)],
+    )
+
+
+def _leave_new(con: store.Connection, lead: LeadState, as_of: datetime) -> bool:
+    """Leaving `new` after the deadline is a breach at that moment (SPEC §10); returns it."""
+    store.run(con, store.sql("record_late_take"), {"lead_id": lead.lead_id, "as_of": as_of})
+    return lead.accept_deadline is not None and as_of > lead.accept_deadline
+
+
+def _result(lead: LeadState, status: Status, late: bool = False) -> dict[str, object]:
+    return {"lead_id": lead.lead_id, "status": status.value, "late": late}
 
 
 def take_lead(
     warehouse: Path, lead_id: int, *, contact: Contact, note: str | None, as_of: datetime
 ) -> dict[str, object]:
-    """`new → in_work` with the contact that justifies it (SPEC §3, §8.2.3); a take after the
-    deadline is recorded as a breach (§10)."""
+    """`new → in_work` with the contact that justifies it (SPEC §3, §8.2.3)."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        found = con.execute(
-            "SELECT status, sc_id, accept_deadline FROM leads WHERE lead_id = ?", [lead_id]
-        ).fetchall()
-        if not found:
-            raise PipelineError(f"lead {lead_id} does not exist")
-        status, sc_id, deadline = Status(found[0][0]), found[0][1], found[0][2]
-        if sc_id is None:
-            raise PipelineError(f"lead {lead_id} is not assigned to a service centre yet")
-        target = next_status(lead_id, status, Action.TAKE)
+        lead = _read(con, lead_id)
+        target = next_status(lead_id, lead.status, Action.TAKE)
         store.run(
             con,
             "UPDATE leads SET status = ?, taken_at = ? WHERE lead_id = ?",
             [target.value, as_of, lead_id],
         )
+        _record(con, lead, EventKind.TAKEN, as_of, {"contact": contact.value, "note": note})
+        late = _leave_new(con, lead, as_of)
+    return _result(lead, target, late)
+
+
+def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: datetime) -> dict[str, object]:
+    """§6.3: postpone to a future instant; a `new` lead becomes `in_work` by it."""
+    if until <= as_of:
+        raise PipelineError(
+            f"--until {until.isoformat()} is not after {as_of.isoformat()}; postpone to the future"
+        )
+    with store.transaction(warehouse) as con:
+        store.require_schema(con, warehouse)
+        lead = _read(con, lead_id)
+        target = next_status(lead_id, lead.status, Action.POSTPONE)
         store.run(
             con,
-            "INSERT INTO lead_events VALUES (?, ?, ?, ?, ?)",
-            [
-                lead_id,
-                as_of,
-                EventKind.TAKEN.value,
-                f"sc:{sc_id}",
-                json.dumps({"contact": contact.value, "note": note}, ensure_ascii=False),
-            ],
+            "UPDATE leads SET status = ?, postponed_until = ?, taken_at = coalesce(taken_at, ?) "
+            "WHERE lead_id = ?",
+            [target.value, until, as_of, lead_id],
         )
-        store.run(con, store.sql("record_late_take"), {"lead_id": lead_id, "as_of": as_of})
-        late = deadline is not None and as_of > deadline
-    return {"lead_id": lead_id, "status": target.value, "late": late}
+        _record(con, lead, EventKind.POSTPONED, as_of, {"until": until.isoformat()})
+        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
+    return _result(lead, target, late)
+
+
+def stage_lead(
+    warehouse: Path, lead_id: int, *, stage: Stage, note: str | None, as_of: datetime
+) -> dict[str, object]:
+    """A step of the sale on a lead in work, kept in its history."""
+    with store.transaction(warehouse) as con:
+        store.require_schema(con, warehouse)
+        lead = _read(con, lead_id)
+        target = next_status(lead_id, lead.status, Action.STAGE)
+        _record(con, lead, EventKind.STAGE, as_of, {"stage": stage.value, "note": note})
+    return _result(lead, target)
+
+
+def _check_invoice(con: store.Connection, lead: LeadState, invoice_id: str) -> None:
+    found = con.execute(
+        "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id]
+    ).fetchall()
+    if not found:
+        raise PipelineError(f"invoice {invoice_id!r} is not in the warehouse; load it with `pp billing`")
+    inn, product, paid_at = found[0]
+    if (inn, product) != (lead.inn, lead.product):
+        raise PipelineError(
+            f"invoice {invoice_id!r} is for another client or product than lead {lead.lead_id}"
+        )
+    if paid_at is None:
+        raise PipelineError(f"invoice {invoice_id!r} is not paid yet; a lead closes on a paid invoice")
+
+
+def close_lead(
+    warehouse: Path, lead_id: int, *, invoice_id: str | None, comment: str | None, as_of: datetime
+) -> dict[str, object]:
+    """`completed` under §4's rule for the lead's type."""
+    with store.transaction(warehouse) as con:
+        store.require_schema(con, warehouse)
+        lead = _read(con, lead_id)
+        target = check_close(lead_id, lead.lead_type, lead.status, invoice_id=invoice_id, comment=comment)
+        if invoice_id:
+            _check_invoice(con, lead, invoice_id)
+        store.run(
+            con,
+            "UPDATE leads SET status = ?, closed_at = ?, invoice_id = ?, close_comment = ?, "
+            "taken_at = CASE WHEN status = 'new' THEN coalesce(taken_at, ?) ELSE taken_at END "
+            "WHERE lead_id = ?",
+            [target.value, as_of, invoice_id, comment, as_of, lead_id],
+        )
+        _record(con, lead, EventKind.CLOSED, as_of, {"invoice_id": invoice_id, "comment": comment})
+        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
+    return _result(lead, target, late)
+
+
+def refuse_lead(
+    warehouse: Path, lead_id: int, *, reason: str, contact: Contact | None, as_of: datetime
+) -> dict[str, object]:
+    """`refused`, with the reason; from `new`, with the contact in which the client refused."""
+    with store.transaction(warehouse) as con:
+        store.require_schema(con, warehouse)
+        lead = _read(con, lead_id)
+        target = check_refuse(lead_id, lead.status, contact=contact, reason=reason)
+        store.run(
+            con,
+            "UPDATE leads SET status = ?, closed_at = ?, close_comment = ? WHERE lead_id = ?",
+            [target.value, as_of, reason, lead_id],
+        )
+        _record(
+            con,
+            lead,
+            EventKind.REFUSED,
+            as_of,
+            {"reason": reason, "contact": contact.value if contact else None},
+        )
+        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
+    return _result(lead, target, late)

@@ -81,3 +81,7 @@ class EventKind(StrEnum):
     MERGED = "merged"
     ASSIGNED = "assigned"
     TAKEN = "taken"
+    POSTPONED = "postponed"
+    STAGE = "stage"
+    CLOSED = "closed"
+    REFUSED = "refused"
