@@ -49,6 +49,8 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["ingest", "{feed}", "--source", "call_base", "--as-of", "yesterday"], "not an ISO 8601 instant"),
         (["ingest", "{feed}", "--source", "call_base", "--as-of", "2026-03-06T10:00"], "has no UTC offset"),
         (["lead", "take", "999", "--contact", "call"], "lead 999 does not exist"),
+        (["lead", "close", "999", "--comment", "done"], "lead 999 does not exist"),
+        (["lead", "postpone", "1", "--until", "tomorrow"], "--until 'tomorrow' is not an ISO 8601 instant"),
         (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
     ],
 )
