@@ -34,7 +34,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
     for _ in range(2):
         code, out, _ = run(monkeypatch, capsys, "--warehouse", str(target), "init")
         assert code == 0
-        assert "schema version 1" in out
+        assert "schema version 2" in out
 
 
 @pytest.mark.parametrize(
