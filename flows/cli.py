@@ -163,6 +163,37 @@ def ingest(
     print_feed_summary(summary)
 
 
+@app.command()
+def billing(
+    file: Annotated[Path, typer.Argument(help="billing events: invoice_issued, invoice_paid, period")],
+    as_of: AsOf = None,
+) -> None:
+    """Load billing events: invoices book clients, payments complete leads, periods record usage."""
+    from flows import progress
+    from flows.billing import check_billing_file, ingest_billing
+
+    when = parse_as_of(as_of)
+    check_billing_file(file, warehouse=_warehouse())
+    with _progress(f"loading {file.name}: rows") as report, progress.listening(report):
+        summary = ingest_billing(path=str(file), as_of=when, warehouse=str(_warehouse()))
+    if summary["already_loaded"]:
+        out.print(f"{file.name}: already loaded as feed {summary['feed_id']}; nothing changed")
+        return
+    rows = [
+        (k.replace("_", " "), summary[k])
+        for k in (
+            "rows_read",
+            "applied",
+            "already_known",
+            "quarantined",
+            "leads_completed",
+            "payments_without_lead",
+        )
+    ]
+    rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
+    out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
+
+
 @lead_app.command("take")
 def lead_take(
     lead_id: Annotated[int, typer.Argument()],

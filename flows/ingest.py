@@ -112,7 +112,7 @@ class BatchContext:
     next_lead_id: int
 
 
-def _quarantine_rows(
+def quarantine_rows(
     batch: pl.DataFrame, layout: FeedLayout, feed_id: int, refused: list[pl.DataFrame]
 ) -> pl.DataFrame:
     reasons = pl.concat(refused, how="vertical_relaxed")
@@ -188,7 +188,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
             feed_id=pl.lit(ctx.feed_id, pl.Int64),
         ),
     )
-    quarantined = _quarantine_rows(batch, request.layout, ctx.feed_id, [invalid, refused, already])
+    quarantined = quarantine_rows(batch, request.layout, ctx.feed_id, [invalid, refused, already])
     store.insert(
         con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
     )
@@ -246,8 +246,6 @@ def _apply_merges(
             ),
         ),
     )
-
-
 
 
 def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:

@@ -72,6 +72,17 @@ class ReasonCode(StrEnum):
     BAD_LEAD_TYPE = "bad_lead_type"
     BAD_TEMPERATURE = "bad_temperature"
     ALREADY_INGESTED = "already_ingested"
+    BAD_EVENT = "bad_event"  # billing: not one of the billing events
+    UNKNOWN_SC = "unknown_sc"  # billing: no such service centre
+    MISSING_INVOICE = "missing_invoice"  # billing: an invoice event without its invoice id
+
+
+class BillingEvent(StrEnum):
+    """Rows of a billing file (CONTRACT.md)."""
+
+    INVOICE_ISSUED = "invoice_issued"
+    INVOICE_PAID = "invoice_paid"
+    PERIOD = "period"
 
 
 class EventKind(StrEnum):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 # canonical column -> header aliases accepted besides the canonical name (CONTRACT.md)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -29,8 +31,39 @@ def header_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
-HEADER_INDEX: dict[str, str] = {
-    header_key(alias): canonical
-    for canonical, aliases in COLUMN_ALIASES.items()
-    for alias in (canonical, *aliases)
-}
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A file kind's canonical columns and the header aliases that name them."""
+
+    aliases: dict[str, tuple[str, ...]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.aliases)
+
+    @cached_property
+    def index(self) -> dict[str, str]:
+        return {
+            header_key(alias): canonical
+            for canonical, aliases in self.aliases.items()
+            for alias in (canonical, *aliases)
+        }
+
+
+LEAD_FEED = ColumnSpec(COLUMN_ALIASES)
+
+# Billing files (`pp billing`, CONTRACT.md): invoices issued and paid, paid service periods.
+BILLING_FEED = ColumnSpec(
+    {
+        "event": ("Событие",),
+        "invoice_id": ("Счёт", "Счет", "Номер счёта", "Номер счета"),
+        "inn": ("ИНН",),
+        "kpp": ("КПП",),
+        "product": ("Продукт",),
+        "sc_id": ("СЦ",),
+        "event_at": ("Дата",),
+        "valid_until": ("Действителен до",),
+        "period_start": ("Начало периода",),
+        "period_end": ("Конец периода",),
+    }
+)

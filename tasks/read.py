@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas.errors import PipelineError
-from schemas.feed import FEED_COLUMNS, FORMATS, HEADER_INDEX, header_key
+from schemas.feed import FORMATS, LEAD_FEED, ColumnSpec, header_key
 
 SNIFF_BYTES = 1 << 20
 ROW_NUMBER = "row_number"
@@ -33,6 +33,7 @@ class FeedLayout:
     delimiter: str | None  # CSV only
     headers: tuple[str, ...]  # as written in the file
     mapping: dict[str, str]  # file header -> canonical column
+    spec: ColumnSpec = LEAD_FEED
 
     @property
     def present(self) -> frozenset[str]:
@@ -89,7 +90,7 @@ def _headers(path: Path, suffix: str) -> list[str]:
         raise PipelineError(f"cannot read {path.name} as {suffix[1:]}: {exc}") from exc
 
 
-def inspect_feed(path: Path) -> FeedLayout:
+def inspect_feed(path: Path, spec: ColumnSpec = LEAD_FEED) -> FeedLayout:
     """Check that a file exists, has an accepted format and map its headers; nothing is loaded."""
     if not path.is_file():
         raise PipelineError(f"feed file {path} does not exist; check the path")
@@ -107,7 +108,7 @@ def inspect_feed(path: Path) -> FeedLayout:
         headers = _headers(path, suffix)
     mapping: dict[str, str] = {}
     for header in headers:
-        canonical = HEADER_INDEX.get(header_key(header))
+        canonical = spec.index.get(header_key(header))
         if canonical is None:
             continue
         if canonical in mapping.values():
@@ -115,7 +116,7 @@ def inspect_feed(path: Path) -> FeedLayout:
                 f"{path.name}: columns {header!r} and another both mean {canonical!r}; keep one"
             )
         mapping[header] = canonical
-    return FeedLayout(path, suffix, encoding, delimiter, tuple(headers), mapping)
+    return FeedLayout(path, suffix, encoding, delimiter, tuple(headers), mapping, spec)
 
 
 @contextmanager
@@ -157,8 +158,10 @@ def _canonical(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:
     return (
         batch.select(pl.all().cast(pl.String))
         .rename(layout.mapping)
-        .with_columns([pl.lit(None, pl.String).alias(c) for c in FEED_COLUMNS if c not in layout.present])
-        .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in FEED_COLUMNS])
+        .with_columns(
+            [pl.lit(None, pl.String).alias(c) for c in layout.spec.columns if c not in layout.present]
+        )
+        .with_columns([pl.col(c).str.strip_chars().replace("", None) for c in layout.spec.columns])
     )
 
 
@@ -187,7 +190,7 @@ def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFram
 def raw_rows(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:
     """`row_number` and the row's original content as JSON under the file's own headers."""
     back = {canonical: header for header, canonical in layout.mapping.items()}
-    originals = [c for c in batch.columns if c != ROW_NUMBER and (c in back or c not in FEED_COLUMNS)]
+    originals = [c for c in batch.columns if c != ROW_NUMBER and (c in back or c not in layout.spec.columns)]
     return batch.select(
         ROW_NUMBER,
         pl.struct([pl.col(c).alias(back.get(c, c)) for c in originals]).struct.json_encode().alias("raw"),

@@ -292,6 +292,25 @@ def _event_at_general(texts: pl.Series, naive_timezone: str) -> pl.Series:
     )
 
 
+def parse_instants(texts: pl.Series, naive_timezone: str) -> pl.Series:
+    """UTC instants of date/time texts in any layout `event_at` accepts; null for a blank or
+    an impossible value. For other files' date columns (billing)."""
+    cleaned = texts.cast(pl.String).str.strip_chars().replace("", None)
+    layout = _sniff_event_layout(cleaned)
+    shaped = cleaned.str.contains(_EVENT_AT_SHAPE).fill_null(False)
+    fast = (
+        pl.select(_parse_layout(pl.lit(cleaned), layout, naive_timezone)).to_series()
+        if layout
+        else pl.Series(values=[None] * len(cleaned), dtype=pl.Datetime("us", "UTC"))
+    )
+    general = _event_at_general(cleaned.fill_null(""), naive_timezone)
+    return (
+        pl.select(pl.when(pl.lit(shaped)).then(pl.coalesce(pl.lit(fast), pl.lit(general))))
+        .to_series()
+        .alias(texts.name)
+    )
+
+
 # --- The staged preparation of a feed ---------------------------------------------------------
 
 

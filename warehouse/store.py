@@ -130,6 +130,17 @@ def run(con: Connection, statement: str, params: Sequence[Any] | Mapping[str, An
     con.execute(statement, params).fetchall()
 
 
+def run_script(con: Connection, script: str, params: Mapping[str, Any] | None = None) -> None:
+    """Run a `;`-separated SQL file statement by statement (DuckDB binds parameters only in a
+    single statement), each with the named parameters it uses."""
+    params = params or {}
+    code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    for statement in (part.strip() for part in code.split(";\n")):
+        if statement.strip(";").strip():
+            used = {k: v for k, v in params.items() if f"${k}" in statement}
+            run(con, statement, used)
+
+
 def frame(con: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pl.DataFrame:
     """Run a parameterised query and return a polars frame."""
     return con.sql(query, params=params or None).pl()

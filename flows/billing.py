@@ -1,0 +1,179 @@
+"""The billing flow (`pp billing FILE`): invoices and paid periods in, leads completed and
+clients booked, all in one transaction; the same file twice changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from flows import progress
+from flows.ingest import quarantine_rows, resolve_as_of
+from schemas.enums import EventKind
+from schemas.errors import PipelineError
+from schemas.feed import BILLING_FEED
+from schemas.settings import load_settings
+from tasks.billing import validate_billing_rows
+from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches
+from warehouse import repository as repo
+from warehouse import store
+
+REQUIRED = ("event", "inn", "product", "sc_id")
+
+
+def check_billing_file(path: Path, *, warehouse: Path) -> FeedLayout:
+    """File-level checks: every problem here fails the command before any write."""
+    with store.reader(warehouse) as con:
+        store.require_schema(con, warehouse)
+    layout = inspect_feed(path, BILLING_FEED)
+    missing = [c for c in REQUIRED if c not in layout.present]
+    if missing:
+        raise PipelineError(
+            f"{path.name}: required column(s) missing: {', '.join(missing)}; "
+            f"found {', '.join(layout.headers) or 'no header'}"
+        )
+    return layout
+
+
+def _count(con: store.Connection, query: str) -> int:
+    return int(store.scalar(con, query))
+
+
+@task(name="billing-batch", cache_policy=NONE)
+def billing_batch(
+    con: store.Connection,
+    batch: pl.DataFrame,
+    layout: FeedLayout,
+    feed_id: int,
+    as_of: datetime,
+    reference: dict[str, frozenset[str]],
+    naive_timezone: str,
+) -> Counter[str]:
+    """One batch: invoices issued, payments (completing leads), paid periods; counts back."""
+    valid, refused = validate_billing_rows(
+        batch,
+        known_products=reference["products"],
+        known_centres=reference["centres"],
+        naive_timezone=naive_timezone,
+        as_of=as_of,
+    )
+    before = {
+        "invoices": _count(con, "SELECT count(*) FROM invoices"),
+        "paid": _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL"),
+        "periods": _count(con, "SELECT count(*) FROM paid_periods"),
+    }
+    with store.staged(events=valid) as files:
+        store.run(con, store.sql("billing_issue_invoices"), files)
+        store.run_script(con, store.sql("billing_pay_invoices"), files)
+        store.run_script(con, store.sql("billing_invoice_bookings"))
+        completions = store.frame(con, store.sql("billing_leads_to_complete"), files)
+        store.run_script(con, store.sql("billing_periods"), files)
+    with store.staged(completions=completions) as files:
+        store.run(con, store.sql("billing_complete_leads"), files)
+    store.insert(
+        con,
+        "lead_events",
+        completions.select(
+            "lead_id",
+            occurred_at="paid_at",
+            kind=pl.lit(EventKind.CLOSED.value),
+            actor=pl.lit(f"billing:{feed_id}"),
+            detail=pl.struct("invoice_id").struct.json_encode(),
+        ),
+    )
+    quarantined = quarantine_rows(batch, layout, feed_id, [refused])
+    store.insert(
+        con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
+    )
+    applied = (
+        _count(con, "SELECT count(*) FROM invoices")
+        - before["invoices"]
+        + _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL")
+        - before["paid"]
+        + _count(con, "SELECT count(*) FROM paid_periods")
+        - before["periods"]
+    )
+    paid_now = _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL") - before["paid"]
+    counts: Counter[str] = Counter(
+        rows_read=batch.height,
+        quarantined=quarantined.height,
+        applied=min(applied, valid.height),
+        leads_completed=completions.height,
+        payments_without_lead=max(paid_now - completions.height, 0),
+    )
+    counts["already_known"] = valid.height - counts["applied"]
+    counts.update({f"reason:{code}": n for code, n in quarantined["reason_code"].value_counts().iter_rows()})
+    return counts
+
+
+@flow(name="billing")
+def ingest_billing(
+    path: str, as_of: datetime | None = None, warehouse: str | None = None
+) -> dict[str, Any]:
+    """Load a billing file; rows_read = applied + already_known + quarantined."""
+    settings = load_settings(warehouse=warehouse)
+    when = resolve_as_of(as_of)
+    file = Path(path)
+    layout = check_billing_file(file, warehouse=settings.warehouse)
+    sha = file_sha256(file)
+    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
+        earlier = repo.feed_by_sha(con, sha)
+        if earlier is not None:
+            return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
+        feed_id = repo.next_id(con, "feeds", "feed_id")
+        reference = {
+            "products": frozenset(store.frame(con, "SELECT product FROM products")["product"]),
+            "centres": frozenset(store.frame(con, "SELECT sc_id FROM service_centers")["sc_id"]),
+        }
+        totals: Counter[str] = Counter()
+        for batch in read_batches(layout, batch_rows=settings.batch_rows):
+            totals.update(billing_batch(con, batch, layout, feed_id, when, reference, settings.feed_timezone))
+            progress.advance("rows", batch.height)
+        if totals["rows_read"] == 0:
+            raise PipelineError(f"{file.name} has a header but no data rows")
+        store.insert(
+            con,
+            "feeds",
+            pl.DataFrame(
+                [
+                    {
+                        "feed_id": feed_id,
+                        "file_name": file.name,
+                        "sha256": sha,
+                        "source": "billing",
+                        "as_of": when,
+                        "loaded_at": datetime.now(UTC),
+                        "rows_read": totals["rows_read"],
+                        "created": totals["applied"],
+                        "merged": totals["already_known"],
+                        "quarantined": totals["quarantined"],
+                        "assigned": 0,
+                        "unassigned": 0,
+                    }
+                ]
+            ),
+        )
+    return {
+        "feed_id": feed_id,
+        "file_name": file.name,
+        "already_loaded": False,
+        **{
+            k: totals[k]
+            for k in (
+                "rows_read",
+                "applied",
+                "already_known",
+                "quarantined",
+                "leads_completed",
+                "payments_without_lead",
+            )
+        },
+        "quarantine_reasons": {
+            k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
+        },
+    }

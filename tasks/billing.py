@@ -1,0 +1,121 @@
+"""Billing rows (invoices issued and paid, paid service periods): checks, pure over frames."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from schemas.enums import BillingEvent, ReasonCode
+from tasks.validate import digits_only, inn_is_valid, kpp_is_valid, parse_instants
+
+UTC_US = pl.Datetime("us", "UTC")
+INVOICE_VALIDITY = timedelta(days=30)  # an invoice without `valid_until` books the client this long
+INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
+
+
+def prepare_billing_rows(rows: pl.DataFrame, *, naive_timezone: str, as_of: datetime) -> pl.DataFrame:
+    """Normalised values next to the raw ones: dates as UTC instants (null if unreadable)."""
+    dates = {
+        c: parse_instants(rows[c], naive_timezone)
+        for c in ("event_at", "valid_until", "period_start", "period_end")
+    }
+    return rows.with_columns(
+        event=pl.col("event").str.to_lowercase(),
+        inn=digits_only(pl.col("inn")).replace("", None),
+        kpp=pl.col("kpp").str.to_uppercase(),
+        product=pl.col("product").str.to_lowercase(),
+        event_time=pl.when(pl.col("event_at").is_null())
+        .then(pl.lit(as_of, UTC_US))
+        .otherwise(dates["event_at"]),
+        valid_to=dates["valid_until"],
+        starts=dates["period_start"],
+        ends=dates["period_end"],
+    )
+
+
+def billing_checks(
+    as_of: datetime, known_products: frozenset[str], known_centres: frozenset[str]
+) -> list[tuple[ReasonCode, pl.Expr, str]]:
+    """The quarantine rules of billing rows, in order: the first that fails names the reason."""
+    event, is_period = pl.col("event"), pl.col("event") == BillingEvent.PERIOD.value
+    return [
+        (
+            ReasonCode.BAD_EVENT,
+            ~event.is_in([e.value for e in BillingEvent]).fill_null(True),
+            "event is not invoice_issued, invoice_paid or period",
+        ),
+        (
+            ReasonCode.BAD_INN,
+            ~inn_is_valid(pl.col("inn")),
+            "INN is missing, not 10/12 digits or fails its check digits",
+        ),
+        (
+            ReasonCode.BAD_KPP,
+            pl.col("kpp").is_not_null() & ~kpp_is_valid(pl.col("kpp")).fill_null(False),
+            "KPP is not 9 characters NNNNXXNNN",
+        ),
+        (
+            ReasonCode.UNKNOWN_PRODUCT,
+            ~pl.col("product").is_in(list(known_products)).fill_null(False),
+            "product is not a known product code",
+        ),
+        (
+            ReasonCode.UNKNOWN_SC,
+            ~pl.col("sc_id").is_in(list(known_centres)).fill_null(False),
+            "sc_id is missing or not a known service centre",
+        ),
+        (
+            ReasonCode.MISSING_INVOICE,
+            event.is_in(INVOICE_EVENTS) & pl.col("invoice_id").is_null(),
+            "an invoice event needs invoice_id",
+        ),
+        (
+            ReasonCode.BAD_DATE,
+            pl.col("event_time").is_null()
+            | (pl.col("event_time") > pl.lit(as_of, UTC_US))
+            | (pl.col("valid_until").is_not_null() & pl.col("valid_to").is_null())
+            | (
+                is_period
+                & (
+                    pl.col("starts").is_null()
+                    | pl.col("ends").is_null()
+                    | (pl.col("ends") <= pl.col("starts"))
+                )
+            ),
+            "a date is unreadable or in the future, or a period does not end after it starts",
+        ),
+    ]
+
+
+def validate_billing_rows(
+    rows: pl.DataFrame,
+    *,
+    known_products: frozenset[str],
+    known_centres: frozenset[str],
+    naive_timezone: str,
+    as_of: datetime,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split billing rows into (valid, quarantined[row_number, reason_code, detail])."""
+    prepared = prepare_billing_rows(rows, naive_timezone=naive_timezone, as_of=as_of)
+    checks = billing_checks(as_of, known_products, known_centres)
+    reason = pl.coalesce([pl.when(failed).then(pl.lit(code.value)) for code, failed, _ in checks])
+    detail = pl.coalesce([pl.when(failed).then(pl.lit(text)) for _, failed, text in checks])
+    decided = prepared.with_columns(reason_code=reason, detail=detail)
+    quarantined = decided.filter(pl.col("reason_code").is_not_null()).select(
+        "row_number", "reason_code", "detail"
+    )
+    valid = decided.filter(pl.col("reason_code").is_null()).select(
+        "row_number",
+        "event",
+        "invoice_id",
+        "inn",
+        "kpp",
+        "product",
+        "sc_id",
+        event_at="event_time",
+        valid_until=pl.coalesce("valid_to", pl.col("event_time") + pl.lit(INVOICE_VALIDITY)),
+        period_start="starts",
+        period_end="ends",
+    )
+    return valid, quarantined

@@ -1,0 +1,153 @@
+"""Billing (issue: lifecycle): invoices book, payments complete leads, periods record usage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.billing import ingest_billing
+from flows.ingest import ingest_feed
+from flows.lead_actions import take_lead
+from tasks.lifecycle import Contact
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
+BUYER, SUBSCRIBER, STRANGER = "7707083893", "6663003127", "500100732259"
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def _csv(path: Path, rows: list[dict]) -> Path:
+    pl.DataFrame(rows, infer_schema_length=None).write_csv(path)
+    return path
+
+
+def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_path):
+    ingest_feed(
+        path=str(
+            _csv(
+                tmp_path / "base.csv",
+                [
+                    {
+                        "inn": BUYER,
+                        "region": "77",
+                        "product": "extern",
+                        "phone": "89123456789",
+                        "external_id": "1",
+                    },
+                ],
+            )
+        ),
+        source="call_base",
+        as_of=AS_OF,
+        warehouse=str(warehouse),
+    )
+    ((lead_id, sc_id),) = _query(warehouse, "SELECT lead_id, sc_id FROM leads")
+    take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=AS_OF + timedelta(hours=1))
+
+    day = AS_OF + timedelta(days=2)
+    events = [
+        {
+            "event": "invoice_issued",
+            "invoice_id": "INV-1",
+            "inn": BUYER,
+            "product": "extern",
+            "sc_id": sc_id,
+            "event_at": day.isoformat(),
+            "valid_until": (day + timedelta(days=10)).isoformat(),
+        },
+        {
+            "event": "invoice_paid",
+            "invoice_id": "INV-1",
+            "inn": BUYER,
+            "product": "extern",
+            "sc_id": sc_id,
+            "event_at": (day + timedelta(days=3)).isoformat(),
+        },
+        {
+            "event": "period",
+            "inn": SUBSCRIBER,
+            "product": "extern",
+            "sc_id": "sc-ekb-2",
+            "period_start": (AS_OF - timedelta(days=100)).isoformat(),
+            "period_end": (AS_OF + timedelta(days=265)).isoformat(),
+        },
+        {
+            "event": "invoice_paid",
+            "invoice_id": "INV-2",
+            "inn": STRANGER,
+            "product": "elba",
+            "sc_id": sc_id,
+            "event_at": day.isoformat(),
+        },
+        {"event": "refund", "invoice_id": "INV-3", "inn": BUYER, "product": "extern", "sc_id": sc_id},
+        {
+            "event": "period",
+            "inn": "1234567890",
+            "product": "extern",
+            "sc_id": sc_id,
+            "period_start": AS_OF.isoformat(),
+            "period_end": (AS_OF + timedelta(days=1)).isoformat(),
+        },
+    ]
+    path = _csv(tmp_path / "billing.csv", events)
+    at = AS_OF + timedelta(days=7)
+    summary = ingest_billing(path=str(path), as_of=at, warehouse=str(warehouse))
+
+    assert summary["rows_read"] == 6
+    assert summary["rows_read"] == summary["applied"] + summary["already_known"] + summary["quarantined"]
+    assert summary["quarantine_reasons"] == {"bad_event": 1, "bad_inn": 1}
+    assert (summary["leads_completed"], summary["payments_without_lead"]) == (1, 1)
+    paid_at = day + timedelta(days=3)
+    assert _query(warehouse, "SELECT status, invoice_id, closed_at FROM leads") == [
+        ("completed", "INV-1", paid_at)
+    ]
+    assert _query(
+        warehouse, "SELECT ends_at FROM bookings WHERE kind = 'invoice' AND invoice_id = 'INV-1'"
+    ) == [(paid_at,)]
+    assert _query(warehouse, "SELECT sc_id FROM bookings WHERE kind = 'paid_period'") == [("sc-ekb-2",)]
+    assert _query(warehouse, "SELECT kind FROM lead_events ORDER BY occurred_at")[-1] == ("closed",)
+
+    tables = (
+        "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM bookings),"
+        " (SELECT count(*) FROM paid_periods)"
+    )
+    before = _query(warehouse, tables)
+    again = ingest_billing(path=str(path), as_of=at, warehouse=str(warehouse))
+    assert again["already_loaded"] and _query(warehouse, tables) == before
+    reordered = _csv(tmp_path / "billing-again.csv", list(reversed(events)))
+    repeat = ingest_billing(path=str(reordered), as_of=at, warehouse=str(warehouse))
+    assert (repeat["applied"], repeat["already_known"]) == (0, 4)
+    assert _query(warehouse, tables) == before
+
+    # from now on the subscriber's active period shapes new leads: upsell, at the period's SC
+    ingest_feed(
+        path=str(
+            _csv(
+                tmp_path / "late.csv",
+                [
+                    {
+                        "inn": SUBSCRIBER,
+                        "region": "66",
+                        "product": "extern",
+                        "phone": "89123456780",
+                        "external_id": "2",
+                    },
+                ],
+            )
+        ),
+        source="call_base",
+        as_of=at,
+        warehouse=str(warehouse),
+    )
+    assert _query(warehouse, f"SELECT lead_type, sc_id FROM leads WHERE inn = '{SUBSCRIBER}'") == [
+        ("upsell", "sc-ekb-2")
+    ]
