@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from schemas.enums import Temperature
+from schemas.enums import LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.lifecycle import Contact, Stage
@@ -34,6 +34,8 @@ lead_app = typer.Typer(no_args_is_help=True, help="Act on one lead, at once.")
 sweep_app = typer.Typer(no_args_is_help=True, help="Periodic sweeps over the warehouse.")
 app.add_typer(lead_app, name="lead")
 app.add_typer(sweep_app, name="sweep")
+managers_app = typer.Typer(no_args_is_help=True, help="Mass actions on an SC's managers (§6.1).")
+app.add_typer(managers_app, name="managers")
 
 out = Console()
 err = Console(stderr=True)
@@ -192,6 +194,66 @@ def billing(
     ]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
     out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
+
+
+def parse_counts(text: str) -> dict[str, int]:
+    """`m1=10,m2=5` → {"m1": 10, "m2": 5}, in the order given."""
+    counts: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, number = part.partition("=")
+        if not name.strip() or not number.strip().isdigit():
+            raise PipelineError(f"--counts {text!r}: expected MANAGER=N pairs, e.g. m1=10,m2=5")
+        counts[name.strip()] = int(number)
+    return counts
+
+
+@managers_app.command("assign")
+def managers_assign(
+    sc: Annotated[str, typer.Option("--sc", help="the service centre")],
+    counts: Annotated[str, typer.Option("--counts", help="MANAGER=N pairs, e.g. m1=10,m2=5")],
+    temperature: Annotated[Temperature | None, typer.Option("--temperature")] = None,
+    product: Annotated[str | None, typer.Option("--product")] = None,
+    lead_type: Annotated[LeadType | None, typer.Option("--type")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Deal the SC's new and in-work leads to its managers, most urgent first (§6.1)."""
+    from flows.mass_actions import assign_managers
+
+    wanted = parse_counts(counts)
+    result = assign_managers(
+        sc_id=sc,
+        counts=wanted,
+        temperature=temperature,
+        product=product,
+        lead_type=lead_type,
+        as_of=parse_as_of(as_of),
+        warehouse=str(_warehouse()),
+    )
+    rows = [(manager, f"{got:,} of {wanted[manager]:,}") for manager, got in result["dealt"].items()]
+    out.print(_counts_table(f"{sc}: {result['selected']:,} leads selected", rows))
+    short = sum(wanted.values()) - sum(result["dealt"].values())
+    if short > 0:
+        out.print(f"the selection was {short:,} leads short of the counts; all it had was dealt")
+
+
+@app.command()
+def distribute(
+    sc: Annotated[str, typer.Option("--sc", help="the service centre")],
+    start: Annotated[datetime, typer.Option("--start", formats=["%Y-%m-%d"], help="first day, YYYY-MM-DD")],
+    end: Annotated[datetime, typer.Option("--end", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
+    as_of: AsOf = None,
+) -> None:
+    """Plan the SC's warm and cold new leads over a period (§6.2); hot ones are refused."""
+    from flows.mass_actions import distribute as distribute_flow
+
+    result = distribute_flow(
+        sc_id=sc, start=start.date(), end=end.date(), as_of=parse_as_of(as_of), warehouse=str(_warehouse())
+    )
+    out.print(_counts_table(f"{sc}: {result['planned']:,} leads planned", result["per_day"]))
+    if result["hot_refused"]:
+        out.print(
+            f"{result['hot_refused']:,} hot leads were left out: they must be taken within 3 working hours"
+        )
 
 
 @lead_app.command("take")

@@ -96,3 +96,5 @@ class EventKind(StrEnum):
     STAGE = "stage"
     CLOSED = "closed"
     REFUSED = "refused"
+    MANAGER_ASSIGNED = "manager_assigned"
+    PLANNED = "planned"

@@ -1,0 +1,128 @@
+"""Mass actions (SPEC §6): managers dealt leads (§6.1), leads distributed over a period
+(§6.2). Each is one Prefect flow and one transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from prefect import flow
+
+from flows.ingest import resolve_as_of
+from schemas.enums import EventKind, LeadType, Temperature
+from schemas.errors import PipelineError
+from schemas.settings import load_settings
+from tasks.mass import deal_to_managers, plan_distribution
+from warehouse import store
+
+UTC_US = pl.Datetime("us", "UTC")
+
+
+def _require_sc(con: store.Connection, sc_id: str) -> None:
+    if not store.scalar(con, "SELECT count(*) FROM service_centers WHERE sc_id = ?", [sc_id]):
+        raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
+
+
+def _events(rows: pl.DataFrame, kind: EventKind, as_of: datetime, actor: str, *detail: str) -> pl.DataFrame:
+    return rows.select(
+        "lead_id",
+        occurred_at=pl.lit(as_of, UTC_US),
+        kind=pl.lit(kind.value),
+        actor=pl.lit(actor),
+        detail=pl.struct(*detail).struct.json_encode(),
+    )
+
+
+@flow(name="assign-managers")
+def assign_managers(
+    sc_id: str,
+    counts: dict[str, int],
+    temperature: Temperature | None = None,
+    product: str | None = None,
+    lead_type: LeadType | None = None,
+    as_of: datetime | None = None,
+    warehouse: str | None = None,
+) -> dict[str, Any]:
+    """§6.1: deal the SC's new and in-work leads, most urgent first, to its managers."""
+    settings = load_settings(warehouse=warehouse)
+    when = resolve_as_of(as_of)
+    if not counts or any(n <= 0 for n in counts.values()):
+        raise PipelineError("--counts needs positive numbers, e.g. m1=10,m2=5")
+    with store.transaction(settings.warehouse) as con:
+        store.require_schema(con, settings.warehouse)
+        _require_sc(con, sc_id)
+        owners = dict(
+            store.frame(
+                con,
+                "SELECT manager_id, sc_id FROM managers WHERE list_contains($ids, manager_id)",
+                {"ids": list(counts)},
+            ).iter_rows()
+        )
+        for manager in counts:
+            if manager not in owners:
+                raise PipelineError(f"unknown manager {manager!r}; see the managers table")
+            if owners[manager] != sc_id:
+                raise PipelineError(f"manager {manager!r} works at {owners[manager]}, not at {sc_id}")
+        selection = store.frame(
+            con,
+            store.sql("manager_selection"),
+            {
+                "sc": sc_id,
+                "temperature": temperature.value if temperature else None,
+                "product": product,
+                "lead_type": lead_type.value if lead_type else None,
+            },
+        )
+        dealt = deal_to_managers(selection, counts).join(
+            selection.select("lead_id", "previous_manager"), on="lead_id"
+        )
+        with store.staged(dealt=dealt) as files:
+            store.run(con, store.sql("apply_managers"), files)
+        store.insert(
+            con,
+            "lead_events",
+            _events(dealt, EventKind.MANAGER_ASSIGNED, when, f"sc:{sc_id}", "manager_id", "previous_manager"),
+        )
+    got = dict(dealt.group_by("manager_id").len().iter_rows())
+    return {
+        "selected": selection.height,
+        "dealt": {manager: got.get(manager, 0) for manager in counts},
+        "asked": dict(counts),
+    }
+
+
+@flow(name="distribute")
+def distribute(
+    sc_id: str, start: date, end: date, as_of: datetime | None = None, warehouse: str | None = None
+) -> dict[str, Any]:
+    """§6.2: plan the SC's warm and cold `new` leads over [start, end]; hot ones are refused."""
+    if end < start:
+        raise PipelineError(f"--end {end} is before --start {start}")
+    settings = load_settings(warehouse=warehouse)
+    when = resolve_as_of(as_of)
+    with store.transaction(settings.warehouse) as con:
+        store.require_schema(con, settings.warehouse)
+        _require_sc(con, sc_id)
+        selection = store.frame(con, store.sql("distribution_selection"), {"sc": sc_id})
+        hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
+        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), start, end)
+        with store.staged(plan=plan) as files:
+            store.run(con, store.sql("apply_plan"), files)
+        store.insert(
+            con,
+            "lead_events",
+            _events(
+                plan.with_columns(pl.col("planned_on").cast(pl.String)),
+                EventKind.PLANNED,
+                when,
+                f"sc:{sc_id}",
+                "planned_on",
+            ),
+        )
+    per_day = plan.group_by("planned_on").len().sort("planned_on")
+    return {
+        "planned": plan.height,
+        "hot_refused": hot.height,
+        "per_day": [(str(day), n) for day, n in per_day.iter_rows()],
+    }
