@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import progress
+from flows.billing import ingest_billing
 from flows.ingest import ingest_feed, resolve_as_of
 from flows.initialise import init_warehouse
-from flows.lead_actions import take_lead
+from flows.lead_actions import postpone_lead, refuse_lead, take_lead
+from flows.mass_actions import assign_managers, distribute
 from flows.sweeps import sweep_sla
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
@@ -51,8 +53,8 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("upsell_base", "upsell_base.csv", from_clients=True),
     DemoFeed("sc_created", "sc_created.csv"),
 )
-# generate + ingest each feed, re-ingest one, SC work, SLA sweep
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 3
+# generate + ingest each feed, re-ingest one, SC work, billing, mass actions, SLA sweep
+DEMO_STEPS = 2 * len(DEMO_FEEDS) + 5
 SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches")
 
 
@@ -92,19 +94,73 @@ def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl
 
 
 def _sc_work(warehouse: Path, as_of: datetime) -> dict[str, int]:
-    """A day of SC work on hot leads: most taken within the SLA, a few late."""
+    """A day of SC work: hot leads taken (most within the SLA, a few late), warm ones
+    postponed, a few refused in the call, one service lead closed with a comment."""
     with store.reader(warehouse) as con:
-        hot = store.frame(
+        new = store.frame(
             con,
-            "SELECT lead_id, accept_deadline FROM leads WHERE temperature = 'hot' "
-            "AND status = 'new' AND sc_id IS NOT NULL ORDER BY lead_id",
+            "SELECT lead_id, temperature, lead_type, accept_deadline FROM leads "
+            "WHERE status = 'new' AND sc_id IS NOT NULL ORDER BY lead_id",
         )
-    on_time, late = hot.head(20), hot.slice(20, 5)
+    hot = new.filter(pl.col("temperature") == "hot")
+    warm = new.filter(pl.col("temperature") == "warm")
+    on_time, late, refused = hot.head(20), hot.slice(20, 5), hot.slice(25, 3)
+    morning = as_of + timedelta(minutes=45)
     for lead_id in on_time["lead_id"]:
-        take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=as_of + timedelta(minutes=45))
-    for lead_id, deadline in late.iter_rows():
+        take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=morning)
+    for lead_id, deadline in late.select("lead_id", "accept_deadline").iter_rows():
         take_lead(warehouse, lead_id, contact=Contact.MEETING, note=None, as_of=deadline + timedelta(hours=2))
-    return {"taken_on_time": on_time.height, "taken_late": late.height}
+    for lead_id in warm.head(5)["lead_id"]:
+        postpone_lead(warehouse, lead_id, until=as_of + timedelta(days=3), as_of=morning)
+    for lead_id in refused["lead_id"]:
+        refuse_lead(
+            warehouse, lead_id, reason="already uses another product", contact=Contact.CALL, as_of=morning
+        )
+    return {
+        "taken_on_time": on_time.height,
+        "taken_late": late.height,
+        "postponed": min(warm.height, 5),
+        "refused": refused.height,
+    }
+
+
+def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
+    """Invoices issued and paid for the connection leads taken today, and a paid period for
+    a few call-base clients: what the vendor's billing would send the next days."""
+    with store.reader(warehouse) as con:
+        taken = store.frame(
+            con,
+            "SELECT inn, kpp, product, sc_id FROM leads WHERE status = 'in_work' AND inn IS NOT NULL "
+            "AND lead_type = 'connection' ORDER BY lead_id LIMIT 12",
+        )
+        subscribers = store.frame(
+            con,
+            "SELECT inn, kpp, product, sc_id FROM leads WHERE source = 'call_base' AND status = 'new' "
+            "AND inn IS NOT NULL ORDER BY lead_id LIMIT 5",
+        )
+    issued_at, paid_at = as_of + timedelta(days=1), as_of + timedelta(days=2)
+    invoices = (
+        taken.with_row_index("n").with_columns(invoice_id=pl.format("DEMO-{}", pl.col("n") + 1)).drop("n")
+    )
+    rows = pl.concat(
+        [
+            invoices.with_columns(
+                event=pl.lit("invoice_issued"),
+                event_at=pl.lit(issued_at.isoformat()),
+                valid_until=pl.lit((issued_at + timedelta(days=10)).isoformat()),
+            ),
+            invoices.head(8).with_columns(event=pl.lit("invoice_paid"), event_at=pl.lit(paid_at.isoformat())),
+            subscribers.with_columns(
+                event=pl.lit("period"),
+                period_start=pl.lit((as_of - timedelta(days=30)).isoformat()),
+                period_end=pl.lit((as_of + timedelta(days=335)).isoformat()),
+            ),
+        ],
+        how="diagonal_relaxed",
+    )
+    path = root / "feeds" / "billing.csv"
+    rows.write_csv(path)
+    return path
 
 
 @flow(name="demo")
@@ -137,6 +193,26 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     progress.advance("re-ingested the call base", 1)
     work = _sc_work(warehouse, start)
     progress.advance("SC work", 1)
+    billing_at = start + timedelta(days=3)
+    billed = ingest_billing(
+        path=str(_billing_file(root, warehouse, start)), as_of=billing_at, warehouse=str(warehouse)
+    )
+    progress.advance("billing", 1)
+    with store.reader(warehouse) as con:
+        managers = store.frame(con, "SELECT manager_id FROM managers WHERE sc_id = ? ORDER BY 1", [first_sc])[
+            "manager_id"
+        ].to_list()
+    dealt = assign_managers(
+        sc_id=first_sc, counts={m: 40 for m in managers}, as_of=billing_at, warehouse=str(warehouse)
+    )
+    planned = distribute(
+        sc_id=first_sc,
+        start=billing_at.date(),
+        end=(billing_at + timedelta(days=9)).date(),
+        as_of=billing_at,
+        warehouse=str(warehouse),
+    )
+    progress.advance("mass actions", 1)
     sweep_at = start + timedelta(days=8)
     swept = sweep_sla(as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("SLA sweep", 1)
@@ -150,6 +226,13 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
         "reingest_changed_nothing": bool(again["already_loaded"]),
         **work,
         **swept,
+        "billing": {
+            k: billed[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")
+        },
+        "first_sc": first_sc,
+        "managers_dealt": dealt["dealt"],
+        "planned": planned["planned"],
+        "hot_left_out": planned["hot_refused"],
         "tables": tables,
     }
 
@@ -180,9 +263,16 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
                 *("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
             )
         console.print(table)
+    billing = result["billing"]
     console.print(
-        f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late; "
-        f"sweep at {result['sweep_as_of']} recorded {result['breaches_recorded']} breaches.\n"
+        f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late, "
+        f"{result['postponed']} postponed, {result['refused']} refused in the call.\n"
+        f"Billing: {billing['rows_read']} events, {billing['applied']} applied, "
+        f"{billing['leads_completed']} leads completed by paid invoices, "
+        f"{billing['payments_without_lead']} payments without an open lead (kept).\n"
+        f"{result['first_sc']}: leads dealt to managers {result['managers_dealt']}; "
+        f"{result['planned']} warm/cold leads planned over 10 days, {result['hot_left_out']} hot left out.\n"
+        f"The SLA sweep at {result['sweep_as_of']} recorded {result['breaches_recorded']} breaches.\n"
         f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
         f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}"
     )

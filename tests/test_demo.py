@@ -1,0 +1,27 @@
+"""`pp demo` end to end at a small size: the main job must keep working."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.demo import SUMMARIES, run_demo
+from schemas.rules import source_rules
+from tests.test_ingest_flow import assert_contracts
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def test_the_demo_runs_every_step(tmp_path):
+    result = run_demo(workdir=str(tmp_path / "demo"), rows=60, as_of=datetime(2026, 3, 6, 13, 30, tzinfo=UTC))
+    assert set(result["tables"]) == set(SUMMARIES)
+    sources = {row["source"] for row in result["tables"]["feeds"]}
+    assert sources == {*source_rules(), "billing"}  # every Appendix 1 source, SC-created, billing
+    assert result["reingest_changed_nothing"]
+    assert result["breaches_recorded"] > 0
+    assert result["billing"]["leads_completed"] > 0
+    assert result["planned"] > 0 and sum(result["managers_dealt"].values()) > 0
+    assert result["tables"]["quarantine"] and result["tables"]["merges"]
+    assert_contracts(Path(result["warehouse"]))
