@@ -151,3 +151,47 @@ def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_
     assert _query(warehouse, f"SELECT lead_type, sc_id FROM leads WHERE inn = '{SUBSCRIBER}'") == [
         ("upsell", "sc-ekb-2")
     ]
+
+    # an SC's own lead (§8.1.3): the SC's temperature and type; a connection for a client
+    # with an active period is "connection without a sale" (§8.2.1); fictitious contacts refused
+    own = ingest_feed(
+        path=str(
+            _csv(
+                tmp_path / "own.csv",
+                [
+                    {
+                        "inn": SUBSCRIBER,
+                        "product": "extern",
+                        "phone": "+79161234567",
+                        "lead_type": "Подключение",
+                        "temperature": "горячая",
+                        "external_id": "o1",
+                    },
+                    {
+                        "inn": STRANGER,
+                        "product": "extern",
+                        "phone": "+79161234568",
+                        "lead_type": "service",
+                        "temperature": "cold",
+                        "external_id": "o2",
+                    },
+                    {
+                        "inn": STRANGER,
+                        "product": "elba",
+                        "phone": "+7 999 999-99-99",
+                        "lead_type": "service",
+                        "temperature": "warm",
+                        "external_id": "o3",
+                    },
+                ],
+            )
+        ),
+        source="sc_created",
+        sc_id="sc-kgd-1",
+        as_of=at,
+        warehouse=str(warehouse),
+    )
+    assert own["quarantine_reasons"] == {"fictitious_phone": 1, "not_new_sale": 1}
+    assert _query(warehouse, f"SELECT sc_id, temperature, lead_type FROM leads WHERE inn = '{STRANGER}'") == [
+        ("sc-kgd-1", "cold", "service")
+    ]

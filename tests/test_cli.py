@@ -52,6 +52,8 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["lead", "close", "999", "--comment", "done"], "lead 999 does not exist"),
         (["lead", "postpone", "1", "--until", "tomorrow"], "--until 'tomorrow' is not an ISO 8601 instant"),
         (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
+        (["managers", "assign", "--sc", "sc-msk-1", "--counts", "m1"], "expected MANAGER=N pairs"),
+        (["billing", "{feed}"], "required column(s) missing: event, sc_id"),
     ],
 )
 def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse, args, message):
