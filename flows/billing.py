@@ -24,6 +24,7 @@ from warehouse import repository as repo
 from warehouse import store
 
 REQUIRED = ("event", "inn", "product", "sc_id")
+COUNTS = ("rows_read", "applied", "already_known", "quarantined", "leads_completed", "payments_without_lead")
 
 
 def check_billing_file(path: Path, *, warehouse: Path) -> FeedLayout:
@@ -112,9 +113,7 @@ def billing_batch(
 
 
 @flow(name="billing")
-def ingest_billing(
-    path: str, as_of: datetime | None = None, warehouse: str | None = None
-) -> dict[str, Any]:
+def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Load a billing file; rows_read = applied + already_known + quarantined."""
     settings = load_settings(warehouse=warehouse)
     when = resolve_as_of(as_of)
@@ -162,17 +161,7 @@ def ingest_billing(
         "feed_id": feed_id,
         "file_name": file.name,
         "already_loaded": False,
-        **{
-            k: totals[k]
-            for k in (
-                "rows_read",
-                "applied",
-                "already_known",
-                "quarantined",
-                "leads_completed",
-                "payments_without_lead",
-            )
-        },
+        **{k: totals[k] for k in COUNTS},
         "quarantine_reasons": {
             k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
         },

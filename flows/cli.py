@@ -172,7 +172,7 @@ def billing(
 ) -> None:
     """Load billing events: invoices book clients, payments complete leads, periods record usage."""
     from flows import progress
-    from flows.billing import check_billing_file, ingest_billing
+    from flows.billing import COUNTS, check_billing_file, ingest_billing
 
     when = parse_as_of(as_of)
     check_billing_file(file, warehouse=_warehouse())
@@ -181,17 +181,7 @@ def billing(
     if summary["already_loaded"]:
         out.print(f"{file.name}: already loaded as feed {summary['feed_id']}; nothing changed")
         return
-    rows = [
-        (k.replace("_", " "), summary[k])
-        for k in (
-            "rows_read",
-            "applied",
-            "already_known",
-            "quarantined",
-            "leads_completed",
-            "payments_without_lead",
-        )
-    ]
+    rows = [(k.replace("_", " "), summary[k]) for k in COUNTS]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
     out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
 

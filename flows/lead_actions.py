@@ -6,6 +6,8 @@ allowed, then writes the new state and one `lead_events` row with its actor and 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,14 @@ def _read(con: store.Connection, lead_id: int) -> LeadState:
     return LeadState(lead_id, Status(status), LeadType(lead_type), sc_id, inn, product, deadline)
 
 
+@contextmanager
+def _acting_on(warehouse: Path, lead_id: int) -> Iterator[tuple[store.Connection, LeadState]]:
+    """One short transaction on one lead, its current state read first."""
+    with store.transaction(warehouse) as con:
+        store.require_schema(con, warehouse)
+        yield con, _read(con, lead_id)
+
+
 def _record(
     con: store.Connection, lead: LeadState, kind: EventKind, as_of: datetime, detail: dict[str, Any]
 ) -> None:
@@ -65,9 +75,7 @@ def take_lead(
     warehouse: Path, lead_id: int, *, contact: Contact, note: str | None, as_of: datetime
 ) -> dict[str, object]:
     """`new → in_work` with the contact that justifies it (SPEC §3, §8.2.3)."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        lead = _read(con, lead_id)
+    with _acting_on(warehouse, lead_id) as (con, lead):
         target = next_status(lead_id, lead.status, Action.TAKE)
         store.run(
             con,
@@ -85,9 +93,7 @@ def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: date
         raise PipelineError(
             f"--until {until.isoformat()} is not after {as_of.isoformat()}; postpone to the future"
         )
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        lead = _read(con, lead_id)
+    with _acting_on(warehouse, lead_id) as (con, lead):
         target = next_status(lead_id, lead.status, Action.POSTPONE)
         store.run(
             con,
@@ -104,9 +110,7 @@ def stage_lead(
     warehouse: Path, lead_id: int, *, stage: Stage, note: str | None, as_of: datetime
 ) -> dict[str, object]:
     """A step of the sale on a lead in work, kept in its history."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        lead = _read(con, lead_id)
+    with _acting_on(warehouse, lead_id) as (con, lead):
         target = next_status(lead_id, lead.status, Action.STAGE)
         _record(con, lead, EventKind.STAGE, as_of, {"stage": stage.value, "note": note})
     return _result(lead, target)
@@ -131,9 +135,7 @@ def close_lead(
     warehouse: Path, lead_id: int, *, invoice_id: str | None, comment: str | None, as_of: datetime
 ) -> dict[str, object]:
     """`completed` under §4's rule for the lead's type."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        lead = _read(con, lead_id)
+    with _acting_on(warehouse, lead_id) as (con, lead):
         target = check_close(lead_id, lead.lead_type, lead.status, invoice_id=invoice_id, comment=comment)
         if invoice_id:
             _check_invoice(con, lead, invoice_id)
@@ -153,9 +155,7 @@ def refuse_lead(
     warehouse: Path, lead_id: int, *, reason: str, contact: Contact | None, as_of: datetime
 ) -> dict[str, object]:
     """`refused`, with the reason; from `new`, with the contact in which the client refused."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        lead = _read(con, lead_id)
+    with _acting_on(warehouse, lead_id) as (con, lead):
         target = check_refuse(lead_id, lead.status, contact=contact, reason=reason)
         store.run(
             con,
