@@ -357,6 +357,17 @@ def sweep_sla_command(
     out.print(f"breaches recorded: {result['breaches_recorded']:,}")
 
 
+@sweep_app.command("bookings")
+def sweep_bookings_command(as_of: AsOf = None) -> None:
+    """Block stale leads: their SC's booking ended while another SC's is in force (SPEC §7)."""
+    from flows.sweeps import sweep_bookings
+
+    result = sweep_bookings(as_of=parse_as_of(as_of), warehouse=str(_warehouse()))
+    out.print(
+        f"leads blocked: {result['leads_blocked']:,}; bookings in force: {result['bookings_in_force']:,}"
+    )
+
+
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path(

@@ -98,3 +98,4 @@ class EventKind(StrEnum):
     REFUSED = "refused"
     MANAGER_ASSIGNED = "manager_assigned"
     PLANNED = "planned"
+    BLOCKED = "blocked"
