@@ -354,7 +354,10 @@ def sweep_sla_command(
 
     when = parse_as_of(as_of)
     result = sweep_sla(temperature=temperature, as_of=when, warehouse=str(_warehouse()))
-    out.print(f"breaches recorded: {result['breaches_recorded']:,}")
+    out.print(
+        f"breaches recorded: {result['breaches_recorded']:,}; "
+        f"waiting leads assigned: {result['waiting_assigned']:,}"
+    )
 
 
 @sweep_app.command("bookings")

@@ -323,21 +323,23 @@ def _write_created(
         detail=_json(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
     )
     store.insert(con, "lead_events", pl.concat([created_events, assigned_events]))
-    store.insert(
-        con,
-        "bookings",
-        assigned.filter(
-            (pl.col("lead_type") == LeadType.CONNECTION.value) & pl.col("inn").is_not_null()
-        ).select(
-            "inn",
-            "kpp",
-            "product",
-            "sc_id",
-            "lead_id",
-            kind=pl.lit("lead"),
-            starts_at=as_of,
-            ends_at=as_of + pl.lit(CONNECTION_BOOKING),
-        ),
+    store.insert(con, "bookings", connection_bookings(assigned, ctx.as_of))
+
+
+def connection_bookings(assigned: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """SPEC §7: a `connection` lead books client x product at its SC for 30 days."""
+    starts = pl.lit(as_of, UTC_US)
+    return assigned.filter(
+        (pl.col("lead_type") == LeadType.CONNECTION.value) & pl.col("inn").is_not_null()
+    ).select(
+        "inn",
+        "kpp",
+        "product",
+        "sc_id",
+        "lead_id",
+        kind=pl.lit("lead"),
+        starts_at=starts,
+        ends_at=starts + pl.lit(CONNECTION_BOOKING),
     )
 
 
