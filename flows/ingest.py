@@ -74,8 +74,9 @@ def check_feed(
     rule = rules[source]
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
-        products = set(repo.reference_frames(con)["products"]["product"])
-        centres = set(repo.reference_frames(con)["service_centers"]["sc_id"])
+        reference = repo.reference_frames(con)
+    products = set(reference["products"]["product"])
+    centres = set(reference["service_centers"]["sc_id"])
     if product is not None and product not in products:
         raise PipelineError(f"unknown product {product!r}; expected one of {', '.join(sorted(products))}")
     if rule.temperature is None and sc_id is None:
