@@ -1,4 +1,5 @@
-"""Periodic sweeps over the warehouse: SLA breaches (SPEC §10), stale leads blocked (§7)."""
+"""Periodic sweeps over the warehouse: SLA breaches and transfers (SPEC §10, §6), stale leads
+blocked (§7). Each is one transaction at an explicit `as_of`: re-running it changes nothing."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import polars as pl
 from prefect import flow
 
 from flows.ingest import UTC_US, connection_bookings, resolve_as_of
+from flows.placement import arrive, move_leads
 from schemas.enums import EventKind, Temperature
 from schemas.settings import load_settings
-from tasks.assign import assign_service_centres, booked_centres
-from tasks.calendar import add_accept_deadlines, calendar_for
+from tasks.assign import assign_service_centres, booked_centres, choose_transfer_targets
 from warehouse import repository as repo
 from warehouse import store
 
@@ -22,15 +23,44 @@ def sweep_sla(
     as_of: datetime | None = None,
     warehouse: str | None = None,
 ) -> dict[str, int]:
-    """Record leads still `new` past their deadline, once per lead and deadline."""
+    """Record leads still `new` past their deadline, once per lead and deadline; move the
+    breached ones the transfer policy allows to another SC; place leads that waited for one."""
     settings = load_settings(warehouse=warehouse)
     when = resolve_as_of(as_of)
     temperatures = (temperature,) if temperature else tuple(Temperature)
-    with store.transaction(settings.warehouse) as con:
+    movable = tuple(t for t in temperatures if t in settings.transfer_temperatures)
+    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
         store.require_schema(con, settings.warehouse)
         recorded = repo.record_breaches(con, when, temperatures)
+        transferred, stayed = transfer_breached(con, when, movable)
         reassigned = assign_waiting(con, when)
-    return {"breaches_recorded": recorded, "waiting_assigned": reassigned}
+    return {
+        "breaches_recorded": recorded,
+        "transferred": transferred,
+        "transfer_no_target": stayed,
+        "waiting_assigned": reassigned,
+    }
+
+
+def transfer_breached(
+    con: store.Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
+) -> tuple[int, int]:
+    """§6 "Transfer", §9.1.1: overdue leads of the given temperatures go to another eligible SC,
+    never back to one they were taken from for a breach. Returns (moved, left with no SC)."""
+    if not temperatures:
+        return 0, 0
+    candidates = store.frame(
+        con,
+        store.sql("transfer_candidates"),
+        {"as_of": as_of, "temperatures": [t.value for t in temperatures]},
+    )
+    if candidates.is_empty():
+        return 0, 0
+    targets = choose_transfer_targets(candidates, repo.eligible_centres(con, as_of), repo.sc_loads(con))
+    moved = move_leads(
+        con, targets.filter(pl.col("to_sc").is_not_null()), as_of, reason="breach", actor="sweep:sla"
+    )
+    return moved.height, targets.height - moved.height
 
 
 def assign_waiting(con: store.Connection, as_of: datetime) -> int:
@@ -47,12 +77,7 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
     ).filter(pl.col("sc_id").is_not_null())
     if placed.is_empty():
         return 0
-    zones = store.frame(con, "SELECT sc_id, timezone FROM service_centers")
-    overrides = store.frame(con, "SELECT day AS date, kind FROM calendar_overrides")
-    placed = add_accept_deadlines(
-        placed.join(zones, on="sc_id").with_columns(arrived_at=pl.lit(as_of, UTC_US)),
-        calendar_for(pl.Series([as_of]), overrides),
-    )
+    placed = arrive(con, placed, as_of)
     with store.staged(placed=placed.select("lead_id", "sc_id", "arrived_at", "accept_deadline")) as files:
         store.run(con, store.sql("apply_assignment"), files)
     store.insert(

@@ -99,3 +99,12 @@ class EventKind(StrEnum):
     MANAGER_ASSIGNED = "manager_assigned"
     PLANNED = "planned"
     BLOCKED = "blocked"
+    TRANSFERRED = "transferred"
+
+
+class SanctionKind(StrEnum):
+    """Measures of the Sales Support Service that assignment honours (SPEC §11, §9.1)."""
+
+    EXCLUDE = "exclude"  # §9.1.2-3: no new leads for the SC, until the quarter's end or for good
+    CLOSE_PRODUCT = "close_product"  # §9.1.5: the SC no longer sells the product
+    TRANSFER_CLIENT = "transfer_client"  # §9.1.4: the client x product belongs to another SC

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
-from schemas.enums import Initiator, LeadType, Temperature
+from schemas.enums import BookingKind, Initiator, LeadType, Temperature
 
 DATA = files("schemas") / "data"
 
@@ -32,6 +32,10 @@ WORKDAY_START_MINUTE = 9 * 60  # 09:00 SC-local (SPEC §10)
 WORKDAY_MINUTES = 9 * 60  # 09:00-18:00
 CONNECTION_BOOKING = timedelta(days=30)  # SPEC §7: a connection lead books client x product
 NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago
+# SPEC §6 "Transfer": which leads may move to another SC after a breach, and which bookings
+# at the current SC pin a lead there. Settings may narrow the temperatures, never widen them.
+TRANSFERABLE: frozenset[Temperature] = frozenset({Temperature.HOT, Temperature.WARM})
+PINNING_BOOKINGS: tuple[BookingKind, ...] = (BookingKind.INVOICE, BookingKind.PAID_PERIOD)
 HOTTEST_FIRST: tuple[Temperature, ...] = tuple(Temperature)  # SPEC §5.3 merge order
 
 

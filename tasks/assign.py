@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.enums import BookingKind
+from schemas.enums import BookingKind, SanctionKind
 
+# What holds a client x product for an SC, strongest first: a principal's transfer of the
+# client (§9.1.4), then the bookings in SPEC §6's order; and the rule each one is recorded as.
 BOOKING_RULE = {
+    SanctionKind.TRANSFER_CLIENT.value: "sanction",
     BookingKind.LEAD.value: "booking",
     BookingKind.INVOICE.value: "booking",
     BookingKind.PAID_PERIOD.value: "paid_period",
 }
-_KIND_ORDER = {kind.value: i for i, kind in enumerate(BookingKind)}
+_KIND_ORDER = {kind: i for i, kind in enumerate(BOOKING_RULE)}
 
 
 def booked_centres(bookings: pl.DataFrame) -> pl.DataFrame:
-    """One SC per client x product from its active bookings: a lead or invoice booking before
-    a paid period (§6 rules 1-2), the latest within a kind. Columns: inn, kpp, product,
-    sc_id, assigned_by."""
+    """One SC per client x product from its active bookings: a sanction's transfer first, a
+    lead or invoice booking before a paid period (§6 rules 1-2), the latest within a kind.
+    Columns: inn, kpp, product, sc_id, assigned_by."""
     return (
         bookings.with_columns(order=pl.col("kind").replace_strict(_KIND_ORDER, return_dtype=pl.Int8))
         .sort(["order", "starts_at", "sc_id"], descending=[False, True, False])
@@ -32,30 +35,56 @@ def booked_centres(bookings: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def balance_by_load(leads: pl.DataFrame, eligible: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
+def balance_by_load(
+    leads: pl.DataFrame,
+    eligible: pl.DataFrame,
+    loads: pl.DataFrame,
+    group: tuple[str, ...] = ("region", "product"),
+) -> pl.DataFrame:
     """§6 rule 3: each lead in turn (by lead_id) goes to the eligible SC of its region x
     product with the lowest open-lead load relative to capacity, ties by SC id.
 
     Done without a loop: the k-th lead an SC would receive has priority
     (load + k) / capacity, so sorting every SC's candidate slots by priority and dealing them
     to the group's leads in order gives the same result as the one-at-a-time rule. Loads are
-    those before the batch; each region x product group is balanced against them."""
-    group = ["region", "product"]
-    ordered = leads.sort("lead_id").with_columns(slot=pl.int_range(pl.len(), dtype=pl.Int64).over(group))
-    sizes = ordered.group_by(group).agg(n=pl.len())
+    those before the batch; each group (region x product, and whatever else `group` names
+    that `eligible` carries too) is balanced against them."""
+    keys = list(group)
+    ordered = leads.sort("lead_id").with_columns(slot=pl.int_range(pl.len(), dtype=pl.Int64).over(keys))
+    sizes = ordered.group_by(keys).agg(n=pl.len())
     slots = (
-        eligible.join(sizes, on=group)
+        eligible.join(sizes, on=keys)
         .join(loads, on="sc_id", how="left")
         .with_columns(pl.col("open_leads").fill_null(0))
         .with_columns(k=pl.int_ranges(0, pl.col("n"), dtype=pl.Int64))
         .explode("k")
         .with_columns(priority=(pl.col("open_leads") + pl.col("k")) / pl.col("capacity"))
-        .sort([*group, "priority", "sc_id"])
-        .with_columns(slot=pl.int_range(pl.len(), dtype=pl.Int64).over(group))
+        .sort([*keys, "priority", "sc_id"])
+        .with_columns(slot=pl.int_range(pl.len(), dtype=pl.Int64).over(keys))
         .filter(pl.col("slot") < pl.col("n"))
-        .select(*group, "slot", "sc_id")
+        .select(*keys, "slot", "sc_id")
     )
-    return ordered.join(slots, on=[*group, "slot"], how="left").drop("slot")
+    return ordered.join(slots, on=[*keys, "slot"], how="left").drop("slot")
+
+
+def choose_transfer_targets(
+    candidates: pl.DataFrame, eligible: pl.DataFrame, loads: pl.DataFrame
+) -> pl.DataFrame:
+    """§6 "Transfer": the SC each overdue lead moves to, by rule 3 among the eligible SCs of
+    its region x product that are not `barred` for it (its own SC and those it was taken from
+    for a breach). Leads sharing a barred list are balanced together; `to_sc` null: nowhere
+    to go, the lead stays."""
+    keyed = candidates.with_columns(barred_key=pl.col("barred").list.join(","))
+    groups = keyed.select("region", "product", "barred_key", "barred").unique(
+        ["region", "product", "barred_key"]
+    )
+    allowed = (
+        groups.join(eligible, on=["region", "product"])
+        .filter(~pl.col("barred").list.contains(pl.col("sc_id")))
+        .drop("barred")
+    )
+    placed = balance_by_load(keyed.drop("barred"), allowed, loads, group=("region", "product", "barred_key"))
+    return placed.rename({"sc_id": "to_sc"}).drop("barred_key")
 
 
 def assign_service_centres(

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from tasks.assign import assign_service_centres, balance_by_load, booked_centres
+from tasks.assign import assign_service_centres, balance_by_load, booked_centres, choose_transfer_targets
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -140,3 +140,41 @@ def test_vectorized_balance_equals_the_one_at_a_time_rule(regions, capacities, l
         expected = one_at_a_time(subset, eligible, dict(zip("abcd", loads, strict=True)))
         got = dict(result.filter(pl.col("region") == region).select("lead_id", "sc_id").iter_rows())
         assert got == expected
+
+
+def test_a_principals_transfer_of_the_client_outranks_every_booking():
+    bookings = pl.DataFrame(
+        {
+            "inn": ["7707083893", "7707083893"],
+            "kpp": [None, None],
+            "product": ["extern"] * 2,
+            "sc_id": ["msk-1", "ekb-2"],
+            "kind": ["invoice", "transfer_client"],
+            "starts_at": [T0, T0],
+        },
+        schema_overrides={"kpp": pl.String},
+    )
+    assert booked_centres(bookings).select("sc_id", "assigned_by").row(0) == ("ekb-2", "sanction")
+
+
+def test_a_transfer_never_goes_to_a_barred_sc():
+    """§6 "Transfer": not back to the SC itself nor to one the lead was taken from for a breach."""
+    eligible = pl.DataFrame(
+        {
+            "region": ["50"] * 3,
+            "product": ["extern"] * 3,
+            "sc_id": ["a", "b", "c"],
+            "capacity": [1.0, 1.0, 1.0],
+        }
+    )
+    candidates = _leads(
+        (1, None, "extern", "50"),
+        (2, None, "extern", "50"),
+        (3, None, "extern", "50"),
+        (4, None, "extern", "50"),
+    ).with_columns(barred=pl.Series([["a"], ["a"], ["a", "b"], ["a", "b", "c"]]))
+    loads = pl.DataFrame({"sc_id": ["a", "b", "c"], "open_leads": [0, 0, 5]})
+    result = choose_transfer_targets(candidates, eligible, loads)
+    # leads 1-2 may go to b or c and are balanced by load (b is emptier: both go to b);
+    # lead 3 only to c; lead 4 nowhere
+    assert dict(result.select("lead_id", "to_sc").iter_rows()) == {1: "b", 2: "b", 3: "c", 4: None}

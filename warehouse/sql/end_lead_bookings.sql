@@ -1,0 +1,9 @@
+-- SPEC §7: a connection lead's booking follows the lead; the old SC's ends at the transfer.
+-- Input: $moved(lead_id). Parameter: $as_of.
+UPDATE bookings
+SET ends_at = $as_of
+FROM read_parquet($moved) m
+WHERE bookings.lead_id = m.lead_id
+  AND bookings.kind = 'lead'
+  AND bookings.starts_at <= $as_of
+  AND $as_of < bookings.ends_at
