@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -36,6 +37,10 @@ app.add_typer(lead_app, name="lead")
 app.add_typer(sweep_app, name="sweep")
 managers_app = typer.Typer(no_args_is_help=True, help="Mass actions on an SC's managers (§6.1).")
 app.add_typer(managers_app, name="managers")
+sanction_app = typer.Typer(
+    no_args_is_help=True, help="Measures of the Sales Support Service (SPEC §11), applied at once."
+)
+app.add_typer(sanction_app, name="sanction")
 
 out = Console()
 err = Console(stderr=True)
@@ -349,13 +354,15 @@ def sweep_sla_command(
     temperature: Annotated[Temperature | None, typer.Option("--temperature")] = None,
     as_of: AsOf = None,
 ) -> None:
-    """Record SLA breaches: leads still new after their deadline (SPEC §10)."""
+    """Record SLA breaches (SPEC §10), transfer breached leads by the policy (§6), assign waiting leads."""
     from flows.sweeps import sweep_sla
 
     when = parse_as_of(as_of)
     result = sweep_sla(temperature=temperature, as_of=when, warehouse=str(_warehouse()))
     out.print(
         f"breaches recorded: {result['breaches_recorded']:,}; "
+        f"transferred: {result['transferred']:,}; "
+        f"no SC to transfer to: {result['transfer_no_target']:,}; "
         f"waiting leads assigned: {result['waiting_assigned']:,}"
     )
 
@@ -369,6 +376,143 @@ def sweep_bookings_command(as_of: AsOf = None) -> None:
     out.print(
         f"leads blocked: {result['leads_blocked']:,}; bookings in force: {result['bookings_in_force']:,}"
     )
+
+
+By = Annotated[str | None, typer.Option("--by", help="who applies the measure [default: your login]")]
+Reason = Annotated[str | None, typer.Option("--reason", help="why, for the record")]
+
+
+def _acting(as_of: str | None, by: str | None) -> tuple[datetime, str]:
+    from flows.ingest import resolve_as_of
+    from flows.sanctions import default_actor
+
+    return resolve_as_of(parse_as_of(as_of)), by or default_actor()
+
+
+def _applied(result: dict[str, Any], what: str) -> None:
+    until = f"until {result['ends_at'].isoformat()}" if result["ends_at"] else "for good"
+    if result["already_in_force"]:
+        out.print(
+            f"sanction {result['sanction_id']} already does this: {what}, until {until}; nothing changed"
+        )
+    else:
+        out.print(f"sanction {result['sanction_id']}: {what}, {until}")
+
+
+@sanction_app.command("exclude")
+def sanction_exclude(
+    sc: Annotated[str, typer.Option("--sc", help="the service centre")],
+    until_quarter_end: Annotated[
+        bool, typer.Option("--until-quarter-end", help="until the quarter ends in the SC's zone (§9.1.2)")
+    ] = False,
+    forever: Annotated[bool, typer.Option("--forever", help="for good (§9.1.3)")] = False,
+    reason: Reason = None,
+    by: By = None,
+    as_of: AsOf = None,
+) -> None:
+    """Exclude an SC from the distribution of new leads."""
+    from flows.sanctions import exclude_centre
+
+    if until_quarter_end == forever:
+        raise PipelineError("say how long: --until-quarter-end or --forever (one of them)")
+    when, actor = _acting(as_of, by)
+    result = exclude_centre(_warehouse(), sc, forever=forever, reason=reason, by=actor, as_of=when)
+    _applied(result, f"{sc} gets no new leads")
+
+
+@sanction_app.command("close-product")
+def sanction_close_product(
+    sc: Annotated[str, typer.Option("--sc", help="the service centre")],
+    product: Annotated[str, typer.Option("--product", help="the product it may no longer sell")],
+    reason: Reason = None,
+    by: By = None,
+    as_of: AsOf = None,
+) -> None:
+    """Close an SC's selling of a product (§9.1.5): no new leads of it."""
+    from flows.sanctions import close_product
+
+    when, actor = _acting(as_of, by)
+    result = close_product(_warehouse(), sc, product, reason=reason, by=actor, as_of=when)
+    _applied(result, f"{sc} gets no new {product} leads")
+
+
+@sanction_app.command("transfer-client")
+def sanction_transfer_client(
+    inn: Annotated[str, typer.Option("--inn", help="the client's INN")],
+    product: Annotated[str, typer.Option("--product", help="the product")],
+    to: Annotated[str, typer.Option("--to", help="the service centre the client goes to")],
+    reason: Reason = None,
+    by: By = None,
+    as_of: AsOf = None,
+) -> None:
+    """Transfer a client x product to another SC (§9.1.4): open leads move, future ones follow."""
+    from flows.sanctions import transfer_client
+
+    when, actor = _acting(as_of, by)
+    result = transfer_client(_warehouse(), inn, product, to, reason=reason, by=actor, as_of=when)
+    _applied(result, f"client {inn} x {product} belongs to {to}")
+    out.print(f"open leads moved to {to}: {result['leads_moved']:,}")
+
+
+@sanction_app.command("lift")
+def sanction_lift(
+    sanction_id: Annotated[int, typer.Argument(help="the sanction's id (see `pp sanction list`)")],
+    by: By = None,
+    as_of: AsOf = None,
+) -> None:
+    """End a measure now; it stays on record."""
+    from flows.sanctions import lift_sanction
+
+    when, actor = _acting(as_of, by)
+    result = lift_sanction(_warehouse(), sanction_id, by=actor, as_of=when)
+    out.print(f"sanction {sanction_id} ({result['kind']}, {result['sc_id']}) lifted")
+
+
+def _frame_table(title: str, data: Any) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in data.columns:
+        table.add_column(name)
+    for row in data.iter_rows():
+        table.add_row(
+            *("" if v is None else v.isoformat() if isinstance(v, datetime) else str(v) for v in row)
+        )
+    return table
+
+
+@sanction_app.command("list")
+def sanction_list(
+    include_ended: Annotated[bool, typer.Option("--all", help="lifted and ended ones too")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The measures in force (or all of them)."""
+    from flows.ingest import resolve_as_of
+    from flows.sanctions import list_sanctions
+
+    found = list_sanctions(_warehouse(), as_of=resolve_as_of(parse_as_of(as_of)), include_ended=include_ended)
+    out.print(
+        _frame_table(f"{found.height} sanctions", found.drop("in_force") if not include_ended else found)
+    )
+
+
+@sanction_app.command("propose")
+def sanction_propose(
+    period: Annotated[str, typer.Option("--period", help="2026-Q1, 2026-03 or 2026-W10 (SC-local)")],
+    as_of: AsOf = None,
+) -> None:
+    """SCs whose breaches in the period exceed the policy (PP_PROPOSE_*), with the evidence."""
+    from flows.ingest import resolve_as_of
+    from flows.sanctions import propose_sanctions
+    from tasks.periods import parse_period
+
+    chosen = parse_period(period)
+    found = propose_sanctions(_warehouse(), chosen, as_of=resolve_as_of(parse_as_of(as_of)))
+    if found.is_empty():
+        out.print(f"{chosen.name}: no service centre exceeds the policy's thresholds")
+        return
+    shown = found.with_columns((found["breach_rate"] * 100).round(1).alias("breach_%")).select(
+        "sc_id", "due", "breached", "hot", "warm", "cold", "breach_%", "worst_late_minutes", "why", "proposal"
+    )
+    out.print(_frame_table(f"{chosen.name}: {found.height} service centres to act on", shown))
 
 
 @app.command()
@@ -400,4 +544,9 @@ def main() -> None:
         app()
     except PipelineError as exc:
         err.print(f"pp: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except ValidationError as exc:  # a PP_* setting the environment or .env got wrong
+        first = exc.errors()[0]
+        name = "PP_" + "_".join(str(part) for part in first["loc"]).upper()
+        err.print(f"pp: error: setting {name}: {first['msg']}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)

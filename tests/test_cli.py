@@ -34,7 +34,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
     for _ in range(2):
         code, out, _ = run(monkeypatch, capsys, "--warehouse", str(target), "init")
         assert code == 0
-        assert "schema version 2" in out
+        assert "schema version 3" in out
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,15 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
         (["managers", "assign", "--sc", "sc-msk-1", "--counts", "m1"], "expected MANAGER=N pairs"),
         (["billing", "{feed}"], "required column(s) missing: event, sc_id"),
+        (["sanction", "exclude", "--sc", "sc-msk-1"], "--until-quarter-end or --forever"),
+        (["sanction", "exclude", "--sc", "sc-nowhere", "--forever"], "service centre 'sc-nowhere' is not"),
+        (["sanction", "close-product", "--sc", "sc-msk-1", "--product", "abacus"], "product 'abacus' is not"),
+        (
+            ["sanction", "transfer-client", "--inn", "7707083893", "--product", "market", "--to", "sc-msk-2"],
+            "'sc-msk-2' does not sell 'market'",
+        ),
+        (["sanction", "lift", "42"], "sanction 42 does not exist"),
+        (["sanction", "propose", "--period", "March"], "is not one of 2026-Q1, 2026-03 or 2026-W10"),
     ],
 )
 def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse, args, message):
@@ -82,3 +91,11 @@ def test_a_warehouse_not_initialised_is_named(monkeypatch, capsys, tmp_path, fee
     )
     assert code == 2
     assert "does not exist; create it with `pp init`" in err
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, capsys, warehouse):
+    monkeypatch.setenv("PP_TRANSFER_TEMPERATURES", "hot,cold")
+    code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "sweep", "sla")
+    assert code == 2
+    assert err.startswith("pp: error: setting PP_TRANSFER_TEMPERATURES:") and "cold leads never move" in err
+    assert len(err.strip().splitlines()) == 1
