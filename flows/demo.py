@@ -19,9 +19,12 @@ from flows.ingest import ingest_feed, resolve_as_of
 from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
-from flows.sweeps import sweep_sla
+from flows.sanctions import exclude_centre, propose_sanctions
+from flows.sweeps import sweep_bookings, sweep_sla
+from schemas.enums import Temperature
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
+from tasks.periods import period_of
 from tasks.synthetic import synthetic_feed, write_feed
 from warehouse import store
 
@@ -53,9 +56,11 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("upsell_base", "upsell_base.csv", from_clients=True),
     DemoFeed("sc_created", "sc_created.csv"),
 )
-# generate + ingest each feed, re-ingest one, SC work, billing, mass actions, SLA sweep
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 5
-SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches")
+# generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
+# warm/cold sweep, sanctions, a client moving to another SC, booking sweep
+DEMO_STEPS = 2 * len(DEMO_FEEDS) + 9
+SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
+DEMO_PRINCIPAL = "demo-principal"
 
 
 def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl.DataFrame]) -> list[Path]:
@@ -163,6 +168,48 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     return path
 
 
+def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
+    """Two clients whose connection lead is in work at one SC get an invoice from another SC
+    after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
+    with store.reader(warehouse) as con:
+        moved = store.frame(con, store.sql("demo_clients_moving"))
+    path = root / "feeds" / "billing-month-2.csv"
+    moved.with_row_index("n").select(
+        "inn",
+        "kpp",
+        "product",
+        "sc_id",
+        event=pl.lit("invoice_issued"),
+        invoice_id=pl.format("DEMO-M2-{}", pl.col("n") + 1),
+        event_at=pl.lit(as_of.isoformat()),
+        valid_until=pl.lit((as_of + timedelta(days=10)).isoformat()),
+    ).write_csv(path)
+    return path
+
+
+def _sanctions(warehouse: Path, as_of: datetime) -> dict[str, Any]:
+    """§11: the week's breach evidence, and the proposed exclusion applied to the worst SC."""
+    week = period_of(as_of - timedelta(days=1), "Europe/Moscow", "week")
+    proposals = propose_sanctions(warehouse, week, as_of=as_of)
+    if proposals.is_empty():
+        return {"period": week.name, "proposed": 0, "excluded": None}
+    worst = proposals.row(0, named=True)
+    exclude_centre(
+        warehouse,
+        worst["sc_id"],
+        forever=False,
+        reason=f"{week.name}: {worst['why']}",
+        by=DEMO_PRINCIPAL,
+        as_of=as_of,
+    )
+    return {
+        "period": week.name,
+        "proposed": proposals.height,
+        "excluded": worst["sc_id"],
+        "why": worst["why"],
+    }
+
+
 @flow(name="demo")
 def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
     """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → summary."""
@@ -193,6 +240,10 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     progress.advance("re-ingested the call base", 1)
     work = _sc_work(warehouse, start)
     progress.advance("SC work", 1)
+    hot_sweep = sweep_sla(
+        temperature=Temperature.HOT, as_of=start + timedelta(hours=4), warehouse=str(warehouse)
+    )
+    progress.advance("hourly SLA sweep of hot leads", 1)
     billing_at = start + timedelta(days=3)
     billed = ingest_billing(
         path=str(_billing_file(root, warehouse, start)), as_of=billing_at, warehouse=str(warehouse)
@@ -216,6 +267,17 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     sweep_at = start + timedelta(days=8)
     swept = sweep_sla(as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("SLA sweep", 1)
+    sanctions = _sanctions(warehouse, sweep_at)
+    progress.advance("sanctions", 1)
+    month_later = start + timedelta(days=31)
+    moved = ingest_billing(
+        path=str(_moved_client_file(root, warehouse, month_later)),
+        as_of=month_later,
+        warehouse=str(warehouse),
+    )
+    progress.advance("clients invoiced by another SC", 1)
+    blocked = sweep_bookings(as_of=month_later + timedelta(days=1), warehouse=str(warehouse))
+    progress.advance("booking sweep", 1)
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
     return {
@@ -225,7 +287,11 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
         "sweep_as_of": sweep_at.isoformat(),
         "reingest_changed_nothing": bool(again["already_loaded"]),
         **work,
+        "hot_sweep": hot_sweep,
         **swept,
+        "sanctions": sanctions,
+        "invoiced_elsewhere": moved["applied"],
+        "leads_blocked": blocked["leads_blocked"],
         "billing": {
             k: billed[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")
         },
@@ -243,7 +309,9 @@ TITLES = {
     "by_sc": "Leads by service centre (—: waiting for an eligible SC)",
     "merges": "Duplicates merged into open leads (SPEC §5.3)",
     "quarantine": "Quarantined rows by reason",
-    "breaches": "SLA breaches at the sweep",
+    "breaches": "SLA breaches (SPEC §10), all sweeps",
+    "transfers": "Leads transferred to another SC (SPEC §6 Transfer, §9.1.1)",
+    "blocked": "Leads blocked: their client's booking moved to another SC (SPEC §7)",
 }
 
 
@@ -263,7 +331,13 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
                 *("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
             )
         console.print(table)
-    billing = result["billing"]
+    billing, hot, sanctions = result["billing"], result["hot_sweep"], result["sanctions"]
+    sanction_line = (
+        f"Sanctions ({sanctions['period']}): {sanctions['proposed']} SCs over the policy; "
+        f"{sanctions['excluded']} excluded until its quarter ends ({sanctions['why']})."
+        if sanctions["excluded"]
+        else f"Sanctions ({sanctions['period']}): no SC over the policy."
+    )
     console.print(
         f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late, "
         f"{result['postponed']} postponed, {result['refused']} refused in the call.\n"
@@ -272,7 +346,13 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"{billing['payments_without_lead']} payments without an open lead (kept).\n"
         f"{result['first_sc']}: leads dealt to managers {result['managers_dealt']}; "
         f"{result['planned']} warm/cold leads planned over 10 days, {result['hot_left_out']} hot left out.\n"
-        f"The SLA sweep at {result['sweep_as_of']} recorded {result['breaches_recorded']} breaches.\n"
+        f"The hourly hot sweep 4 hours in recorded {hot['breaches_recorded']} breaches and transferred "
+        f"{hot['transferred']} leads; the sweep at {result['sweep_as_of']} recorded "
+        f"{result['breaches_recorded']} more and transferred {result['transferred']} "
+        f"({result['transfer_no_target']} had no other SC to go to).\n"
+        f"{sanction_line}\n"
+        f"A month later {result['invoiced_elsewhere']} clients were invoiced by another SC; "
+        f"the booking sweep blocked {result['leads_blocked']} stale leads.\n"
         f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
         f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}"
     )

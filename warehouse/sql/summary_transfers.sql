@@ -1,0 +1,10 @@
+-- Transfers by reason and temperature: how many leads moved, from and to how many SCs.
+SELECT t.reason,
+       l.temperature,
+       count(*) AS transfers,
+       count(DISTINCT t.from_sc) AS from_scs,
+       count(DISTINCT t.to_sc) AS to_scs
+FROM lead_transfers t
+JOIN leads l USING (lead_id)
+GROUP BY t.reason, l.temperature
+ORDER BY t.reason, CASE l.temperature WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 ELSE 2 END
