@@ -24,6 +24,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/ingest.py --rows 200000 --existing 200000
+	$(BIN)/python bench/sweep.py --leads 1000000
 
 clean:
 	rm -rf $(VENV) data

@@ -31,8 +31,10 @@ def sweep_sla(
     movable = tuple(t for t in temperatures if t in settings.transfer_temperatures)
     with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
         store.require_schema(con, settings.warehouse)
-        recorded = repo.record_breaches(con, when, temperatures)
+        repo.mark_overdue(con, when, temperatures)
+        recorded = repo.record_breaches(con, when)
         transferred, stayed = transfer_breached(con, when, movable)
+        store.run(con, "DROP TABLE overdue")
         reassigned = assign_waiting(con, when)
     return {
         "breaches_recorded": recorded,
@@ -45,8 +47,9 @@ def sweep_sla(
 def transfer_breached(
     con: store.Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
 ) -> tuple[int, int]:
-    """§6 "Transfer", §9.1.1: overdue leads of the given temperatures go to another eligible SC,
-    never back to one they were taken from for a breach. Returns (moved, left with no SC)."""
+    """§6 "Transfer", §9.1.1: overdue leads (the `overdue` table) of the given temperatures go
+    to another eligible SC, never back to one they were taken from for a breach. Returns
+    (moved, left with no SC)."""
     if not temperatures:
         return 0, 0
     candidates = store.frame(

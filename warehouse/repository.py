@@ -89,7 +89,13 @@ def add_contacts(con: Connection, contacts: pl.DataFrame) -> None:
         run(con, sql("add_contacts"), files)
 
 
-def record_breaches(con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]) -> int:
+def mark_overdue(con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]) -> None:
+    """The temporary `overdue` table the sweep's breach and transfer queries read."""
+    run(con, sql("overdue_leads"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]})
+
+
+def record_breaches(con: Connection, as_of: datetime) -> int:
+    """Breaches of the leads in `overdue` not recorded yet; returns how many were new."""
     before = int(scalar(con, "SELECT count(*) FROM sla_breaches"))
-    run(con, sql("record_breaches"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]})
+    run(con, sql("record_breaches"), {"as_of": as_of})
     return int(scalar(con, "SELECT count(*) FROM sla_breaches")) - before

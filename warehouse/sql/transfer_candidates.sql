@@ -2,10 +2,15 @@
 -- another SC. Not moved: temperatures outside $temperatures (cold never, §6), a client booked
 -- at the lead's SC by invoice or paid period, a client a sanction gave to that SC (§9.1.4).
 -- `barred`: the lead's SC and every SC it was taken from for a breach (no ping-pong).
-WITH pinned AS (
-    SELECT inn, kpp, product, sc_id
-    FROM bookings
-    WHERE kind IN ('invoice', 'paid_period') AND starts_at <= $as_of AND $as_of < ends_at
+-- Reads `overdue` (overdue_leads.sql).
+WITH movable AS (
+    SELECT * FROM overdue WHERE list_contains($temperatures, temperature)
+),
+pinned AS (
+    SELECT b.inn, b.kpp, b.product, b.sc_id
+    FROM bookings b
+    WHERE b.kind IN ('invoice', 'paid_period') AND b.starts_at <= $as_of AND $as_of < b.ends_at
+      AND b.inn IN (SELECT inn FROM movable)
 ),
 held AS (
     SELECT inn, product, sc_id
@@ -13,15 +18,11 @@ held AS (
     WHERE kind = 'transfer_client' AND lifted_at IS NULL
       AND starts_at <= $as_of AND (ends_at IS NULL OR $as_of < ends_at)
 ),
-overdue AS (
+candidates AS (
     SELECT l.lead_id, l.inn, l.kpp, l.product, l.region, l.lead_type, l.temperature,
            l.sc_id AS from_sc, l.accept_deadline
-    FROM leads l
-    WHERE l.status = 'new'
-      AND l.sc_id IS NOT NULL
-      AND l.accept_deadline < $as_of
-      AND list_contains($temperatures, l.temperature)
-      AND NOT EXISTS (
+    FROM movable l
+    WHERE NOT EXISTS (
           SELECT 1 FROM pinned p
           WHERE p.inn = l.inn AND p.kpp IS NOT DISTINCT FROM l.kpp
             AND p.product = l.product AND p.sc_id = l.sc_id
@@ -33,11 +34,11 @@ overdue AS (
 left_for_breach AS (
     SELECT t.lead_id, list(DISTINCT t.from_sc) AS gone
     FROM lead_transfers t
-    WHERE t.reason = 'breach' AND t.lead_id IN (SELECT lead_id FROM overdue)
+    WHERE t.reason = 'breach' AND t.lead_id IN (SELECT lead_id FROM candidates)
     GROUP BY t.lead_id
 )
 SELECT o.*,
        list_sort(list_distinct(list_concat([o.from_sc], coalesce(g.gone, [])))) AS barred
-FROM overdue o
+FROM candidates o
 LEFT JOIN left_for_breach g ON g.lead_id = o.lead_id
 ORDER BY o.lead_id

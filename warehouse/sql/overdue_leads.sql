@@ -1,0 +1,9 @@
+-- SPEC §10: the leads still `new` past their deadline at $as_of, of the swept temperatures:
+-- read from `leads` once per sweep, for the breaches and the transfers to share.
+CREATE OR REPLACE TEMP TABLE overdue AS
+SELECT lead_id, inn, kpp, product, region, lead_type, temperature, sc_id, accept_deadline
+FROM leads
+WHERE status = 'new'
+  AND sc_id IS NOT NULL
+  AND accept_deadline < $as_of
+  AND list_contains($temperatures, temperature)
