@@ -8,6 +8,7 @@ import polars as pl
 from prefect import flow
 
 from flows.ingest import UTC_US, connection_bookings, resolve_as_of
+from flows.notify import queue_notices, send_immediate
 from schemas.enums import EventKind, Temperature
 from schemas.settings import load_settings
 from tasks.assign import assign_service_centres, booked_centres
@@ -30,6 +31,7 @@ def sweep_sla(
         store.require_schema(con, settings.warehouse)
         recorded = repo.record_breaches(con, when, temperatures)
         reassigned = assign_waiting(con, when)
+    send_immediate(settings, when)  # committed: hot leads assigned or transferred are announced (§8)
     return {"breaches_recorded": recorded, "waiting_assigned": reassigned}
 
 
@@ -67,6 +69,7 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
         ),
     )
     store.insert(con, "bookings", connection_bookings(placed, as_of))
+    queue_notices(con, placed, as_of=as_of)
     return placed.height
 
 
