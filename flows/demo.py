@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +22,7 @@ from flows.ingest import ingest_feed, resolve_as_of
 from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
+from flows.notify import notify
 from flows.sweeps import sweep_sla
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
@@ -53,8 +57,8 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("upsell_base", "upsell_base.csv", from_clients=True),
     DemoFeed("sc_created", "sc_created.csv"),
 )
-# generate + ingest each feed, re-ingest one, SC work, billing, mass actions, SLA sweep
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 5
+# generate + ingest each feed, re-ingest one, SC work, billing, mass actions, SLA sweep, notify
+DEMO_STEPS = 2 * len(DEMO_FEEDS) + 6
 SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches")
 
 
@@ -163,12 +167,32 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     return path
 
 
+@contextmanager
+def _mail_to_folder(folder: Path) -> Iterator[None]:
+    """The demo's SCs are made up: its messages go to `.eml` files, never to an SMTP server."""
+    saved = {name: os.environ.get(name) for name in ("PP_SMTP_HOST", "PP_OUTBOX_DIR")}
+    os.environ.update(PP_SMTP_HOST="", PP_OUTBOX_DIR=str(folder))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @flow(name="demo")
 def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
-    """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → summary."""
-    start = resolve_as_of(as_of)
+    """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → notifications
+    → summary."""
     root = Path(workdir)
     shutil.rmtree(root, ignore_errors=True)
+    with _mail_to_folder(root / "outbox"):
+        return _run_demo(root, rows, resolve_as_of(as_of))
+
+
+def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
     warehouse = root / "pp.duckdb"
     init_warehouse(warehouse)
     with store.reader(warehouse) as con:
@@ -216,8 +240,15 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     sweep_at = start + timedelta(days=8)
     swept = sweep_sla(as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("SLA sweep", 1)
+    notified = notify(as_of=sweep_at, warehouse=str(warehouse))  # the digests; hot leads went at ingest
+    progress.advance("notifications", 1)
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
+        messages = dict(
+            store.frame(
+                con, "SELECT kind, count(*) AS n FROM notifications WHERE status = 'sent' GROUP BY kind"
+            ).iter_rows()
+        )
     return {
         "warehouse": str(warehouse),
         "feeds_dir": str(root / "feeds"),
@@ -233,6 +264,13 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
         "managers_dealt": dealt["dealt"],
         "planned": planned["planned"],
         "hot_left_out": planned["hot_refused"],
+        "notifications": {
+            "immediate": int(messages.get("immediate", 0)),
+            "digest": int(messages.get("digest", 0)),
+            "outbox": str(root / "outbox"),
+            "eml_files": len(list((root / "outbox").glob("*.eml"))),
+            "not_sent": notified["retry_later"] + notified["failed"],
+        },
         "tables": tables,
     }
 
@@ -263,7 +301,7 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
                 *("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
             )
         console.print(table)
-    billing = result["billing"]
+    billing, notes = result["billing"], result["notifications"]
     console.print(
         f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late, "
         f"{result['postponed']} postponed, {result['refused']} refused in the call.\n"
@@ -274,5 +312,8 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"{result['planned']} warm/cold leads planned over 10 days, {result['hot_left_out']} hot left out.\n"
         f"The SLA sweep at {result['sweep_as_of']} recorded {result['breaches_recorded']} breaches.\n"
         f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
+        f"Notifications (SPEC §8): {notes['immediate']} immediate messages for hot leads and "
+        f"{notes['digest']} daily digests, written as {notes['eml_files']} .eml files to {notes['outbox']} "
+        "(no SMTP server in the demo: open them with a mail client).\n"
         f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}"
     )
