@@ -35,6 +35,7 @@ from warehouse import outbox, store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _BUSY_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries when another process writes
+CLAIM_BATCH = 200  # messages taken at a time: sent well within PP_NOTIFY_CLAIM_SECONDS
 
 
 def queue_notices(
@@ -71,28 +72,62 @@ def deliver(
     settings: Settings, as_of: datetime, *, channels: tuple[Channel, ...] = tuple(Channel)
 ) -> NotifySummary:
     """Send everything of `channels` due at `as_of`; every outcome is recorded as it happens."""
-    now = datetime.now(UTC)
     delivery = _delivery(settings)
+    summary = NotifySummary(target=delivery.target)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
         outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
+    with delivery:
+        while True:
+            ids, letters = _claim(settings, as_of, channels)
+            if not ids:
+                break
+            summary.due += len(ids)
+            orphans = sorted(set(ids) - {letter.notification_id for letter, _ in letters})  # leads gone
+            if orphans:
+                gone = Failure(permanent=True, fatal=False, reason="its leads no longer exist")
+                _record_failures(settings, summary, orphans, gone, as_of)
+            if not _send(settings, delivery, letters, summary, as_of):
+                break  # the server is out of reach: the rest waits for a later run
+    if summary.retry_later or summary.failed:
+        log.warning(
+            "notifications: %d sent, %d to retry later, %d failed (to %s)",
+            summary.sent,
+            summary.retry_later,
+            summary.failed,
+            summary.target,
+        )
+    return summary
+
+
+def _claim(
+    settings: Settings, as_of: datetime, channels: tuple[Channel, ...]
+) -> tuple[list[int], list[tuple[Letter, EmailMessage]]]:
+    """Take the next batch of due messages for this run, and render them."""
+    now = datetime.now(UTC)
+    with store.transaction(settings.warehouse) as con:
         ids = outbox.claim(
             con,
             as_of=as_of,
             kinds=channels,
             now=now,
             claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
+            batch=CLAIM_BATCH,
         )
         lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
-    summary = NotifySummary(target=delivery.target, due=len(ids))
-    if not ids:
-        return summary
-    letters = _letters(lines, settings, as_of)
-    orphans = sorted(set(ids) - {letter.notification_id for letter, _ in letters})  # leads gone
-    if orphans:
-        _record_failures(settings, summary, orphans, Failure(True, False, "its leads no longer exist"), as_of)
-    delivered: list[int] = []  # a repeatable delivery's messages, recorded once at the end
-    with delivery:
+    return ids, _letters(lines, settings, as_of) if ids else []
+
+
+def _send(
+    settings: Settings,
+    delivery: Delivery,
+    letters: list[tuple[Letter, EmailMessage]],
+    summary: NotifySummary,
+    as_of: datetime,
+) -> bool:
+    """Deliver a batch, recording each outcome; False when the connection is gone."""
+    delivered: list[int] = []  # a repeatable delivery's messages, recorded once for the batch
+    try:
         for position, (letter, message) in enumerate(letters):
             failure = _attempt(delivery, letter, message)
             if failure is None:
@@ -105,18 +140,11 @@ def deliver(
             rest = [later.notification_id for later, _ in letters[position:]]
             _record_failures(settings, summary, rest if failure.fatal else rest[:1], failure, as_of)
             if failure.fatal:
-                break
-    if delivered:
-        _write(settings, partial(outbox.mark_sent, ids=delivered, as_of=as_of))
-    if summary.retry_later or summary.failed:
-        log.warning(
-            "notifications: %d sent, %d to retry later, %d failed (to %s)",
-            summary.sent,
-            summary.retry_later,
-            summary.failed,
-            summary.target,
-        )
-    return summary
+                return False
+        return True
+    finally:
+        if delivered:
+            _write(settings, partial(outbox.mark_sent, ids=delivered, as_of=as_of))
 
 
 def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:

@@ -304,7 +304,8 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_message_id(warehous
     assert first["Message-ID"] == second["Message-ID"] == _row(warehouse)["message_id"]  # receivers dedupe
 
 
-def test_a_hundred_scs_in_one_run(warehouse, smtp):
+def test_a_hundred_scs_in_one_run(warehouse, smtp, monkeypatch):
+    monkeypatch.setattr(notify_module, "CLAIM_BATCH", 30)  # taken 30 at a time: 4 claims, one run
     zones = ["Europe/Kaliningrad", "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Vladivostok"]
     centres = pl.DataFrame(
         {

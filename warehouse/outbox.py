@@ -41,11 +41,23 @@ def group_due_notices(con: Connection, as_of: datetime, channels: tuple[Channel,
 
 
 def claim(
-    con: Connection, *, as_of: datetime, kinds: tuple[Channel, ...], now: datetime, claim_until: datetime
+    con: Connection,
+    *,
+    as_of: datetime,
+    kinds: tuple[Channel, ...],
+    now: datetime,
+    claim_until: datetime,
+    batch: int,
 ) -> list[int]:
     rows = con.execute(
         sql("claim_notifications"),
-        {"as_of": as_of, "kinds": [k.value for k in kinds], "now": now, "claim_until": claim_until},
+        {
+            "as_of": as_of,
+            "kinds": [k.value for k in kinds],
+            "now": now,
+            "claim_until": claim_until,
+            "batch": batch,
+        },
     ).fetchall()
     return sorted(int(row[0]) for row in rows)
 
