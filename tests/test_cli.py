@@ -55,6 +55,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
         (["managers", "assign", "--sc", "sc-msk-1", "--counts", "m1"], "expected MANAGER=N pairs"),
         (["billing", "{feed}"], "required column(s) missing: event, sc_id"),
+        (["notify", "--as-of", "2026-03-06T09:00"], "has no UTC offset"),
     ],
 )
 def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse, args, message):
