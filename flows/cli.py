@@ -516,6 +516,30 @@ def sanction_propose(
 
 
 @app.command()
+def notify(as_of: AsOf = None) -> None:
+    """Send the notifications due (SPEC §8): hot leads at once, daily digests, retries. Safe to repeat."""
+    from flows.notify import notify as notify_flow
+
+    result = notify_flow(as_of=parse_as_of(as_of), warehouse=str(_warehouse()))
+    out.print(
+        f"notifications due {result['due']:,}, sent {result['sent']:,}, "
+        f"to retry later {result['retry_later']:,}, failed {result['failed']:,} "
+        f"(delivery: {result['target']})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for failure in result["failures"]:
+        out.print(
+            f"  failed for good: notification {failure['notification_id']} ({failure['kind']}) to "
+            f"{failure['sc_id']} after {failure['attempts']} attempt(s): {failure['last_error']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path(
         "data/demo"

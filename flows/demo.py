@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +22,7 @@ from flows.ingest import ingest_feed, resolve_as_of
 from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
+from flows.notify import notify
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
 from schemas.enums import Temperature
@@ -57,8 +61,8 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("sc_created", "sc_created.csv"),
 )
 # generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
-# warm/cold sweep, sanctions, a client moving to another SC, booking sweep
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 9
+# warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep
+DEMO_STEPS = 2 * len(DEMO_FEEDS) + 10
 SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
 DEMO_PRINCIPAL = "demo-principal"
 
@@ -210,12 +214,32 @@ def _sanctions(warehouse: Path, as_of: datetime) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _mail_to_folder(folder: Path) -> Iterator[None]:
+    """The demo's SCs are made up: its messages go to `.eml` files, never to an SMTP server."""
+    saved = {name: os.environ.get(name) for name in ("PP_SMTP_HOST", "PP_OUTBOX_DIR")}
+    os.environ.update(PP_SMTP_HOST="", PP_OUTBOX_DIR=str(folder))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @flow(name="demo")
 def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
-    """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → summary."""
-    start = resolve_as_of(as_of)
+    """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → notifications
+    → summary."""
     root = Path(workdir)
     shutil.rmtree(root, ignore_errors=True)
+    with _mail_to_folder(root / "outbox"):
+        return _run_demo(root, rows, resolve_as_of(as_of))
+
+
+def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
     warehouse = root / "pp.duckdb"
     init_warehouse(warehouse)
     with store.reader(warehouse) as con:
@@ -267,6 +291,8 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     sweep_at = start + timedelta(days=8)
     swept = sweep_sla(as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("SLA sweep", 1)
+    notified = notify(as_of=sweep_at, warehouse=str(warehouse))  # the digests; hot leads went at ingest
+    progress.advance("notifications", 1)
     sanctions = _sanctions(warehouse, sweep_at)
     progress.advance("sanctions", 1)
     month_later = start + timedelta(days=31)
@@ -280,6 +306,11 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     progress.advance("booking sweep", 1)
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
+        messages = dict(
+            store.frame(
+                con, "SELECT kind, count(*) AS n FROM notifications WHERE status = 'sent' GROUP BY kind"
+            ).iter_rows()
+        )
     return {
         "warehouse": str(warehouse),
         "feeds_dir": str(root / "feeds"),
@@ -299,6 +330,13 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
         "managers_dealt": dealt["dealt"],
         "planned": planned["planned"],
         "hot_left_out": planned["hot_refused"],
+        "notifications": {
+            "immediate": int(messages.get("immediate", 0)),
+            "digest": int(messages.get("digest", 0)),
+            "outbox": str(root / "outbox"),
+            "eml_files": len(list((root / "outbox").glob("*.eml"))),
+            "not_sent": notified["retry_later"] + notified["failed"],
+        },
         "tables": tables,
     }
 
@@ -332,6 +370,7 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
             )
         console.print(table)
     billing, hot, sanctions = result["billing"], result["hot_sweep"], result["sanctions"]
+    notes = result["notifications"]
     sanction_line = (
         f"Sanctions ({sanctions['period']}): {sanctions['proposed']} SCs over the policy; "
         f"{sanctions['excluded']} excluded until its quarter ends ({sanctions['why']})."
@@ -354,5 +393,8 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"A month later {result['invoiced_elsewhere']} clients were invoiced by another SC; "
         f"the booking sweep blocked {result['leads_blocked']} stale leads.\n"
         f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
+        f"Notifications (SPEC §8): {notes['immediate']} immediate messages for hot leads and "
+        f"{notes['digest']} daily digests, written as {notes['eml_files']} .eml files to {notes['outbox']} "
+        "(no SMTP server in the demo: open them with a mail client).\n"
         f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}"
     )

@@ -13,6 +13,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
 from flows import progress
+from flows.notify import queue_notices, send_immediate
 from schemas.enums import EventKind, LeadType, ReasonCode, Status
 from schemas.errors import PipelineError
 from schemas.rules import CONNECTION_BOOKING, SourceRule, source_rules
@@ -111,6 +112,7 @@ class BatchContext:
     calendar: pl.DataFrame  # the production calendar around as_of, overrides applied
     naive_timezone: str
     next_lead_id: int
+    digest_hour: int
 
 
 def quarantine_rows(
@@ -325,6 +327,8 @@ def _write_created(
     )
     store.insert(con, "lead_events", pl.concat([created_events, assigned_events]))
     store.insert(con, "bookings", connection_bookings(assigned, ctx.as_of))
+    if ctx.request.sc_id is None:  # SPEC §8; an SC is not told of the leads it created itself
+        queue_notices(con, assigned, as_of=ctx.as_of, digest_hour=ctx.digest_hour)
 
 
 def connection_bookings(assigned: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -363,6 +367,8 @@ def ingest_feed(
         summary = _load(con, request, when, settings)
     if not summary.already_loaded:
         publish_summary(summary)
+    if summary.assigned:  # committed: hot leads are announced now (SPEC §8), never failing the feed
+        send_immediate(settings, when)
     return asdict(summary)
 
 
@@ -386,6 +392,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         calendar=calendar_for(pl.Series([as_of]), reference["calendar_overrides"]),
         naive_timezone=settings.feed_timezone,
         next_lead_id=repo.next_id(con, "leads", "lead_id"),
+        digest_hour=settings.digest_hour,
     )
     totals: Counter[str] = Counter()
     for batch in read_batches(request.layout, batch_rows=settings.batch_rows):

@@ -2,7 +2,8 @@
 a lead transferred after a breach (§6 "Transfer", §9.1.1) or with its client (§9.1.4).
 
 Each starts the lead's clock afresh at its SC (SPEC §10) and writes the same history: the
-lead's row, a `lead_events` row and, for a connection lead, its booking (§7)."""
+lead's row, a `lead_events` row, for a connection lead its booking (§7), and the notice to
+the SC (§8)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import datetime
 import polars as pl
 
 from flows.ingest import UTC_US, connection_bookings
-from schemas.enums import EventKind
+from flows.notify import queue_notices
+from schemas.enums import EventKind, NoticeCause
 from tasks.calendar import add_accept_deadlines, calendar_for
 from warehouse import store
 
@@ -76,4 +78,6 @@ def move_leads(
         ),
     )
     store.insert(con, "bookings", connection_bookings(arrived.rename({"to_sc": "sc_id"}), as_of))
+    # §6: a transfer is an assignment for notification purposes (§8), told in this transaction
+    queue_notices(con, arrived.select("lead_id", sc_id="to_sc"), as_of=as_of, cause=NoticeCause.TRANSFERRED)
     return arrived

@@ -9,6 +9,7 @@ import polars as pl
 from prefect import flow
 
 from flows.ingest import UTC_US, connection_bookings, resolve_as_of
+from flows.notify import queue_notices, send_immediate
 from flows.placement import arrive, move_leads
 from schemas.enums import EventKind, Temperature
 from schemas.settings import load_settings
@@ -36,6 +37,7 @@ def sweep_sla(
         transferred, stayed = transfer_breached(con, when, movable)
         store.run(con, "DROP TABLE overdue")
         reassigned = assign_waiting(con, when)
+    send_immediate(settings, when)  # committed: hot leads assigned or transferred are announced (§8)
     return {
         "breaches_recorded": recorded,
         "transferred": transferred,
@@ -95,6 +97,7 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
         ),
     )
     store.insert(con, "bookings", connection_bookings(placed, as_of))
+    queue_notices(con, placed, as_of=as_of)
     return placed.height
 
 

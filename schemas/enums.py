@@ -34,6 +34,29 @@ class Status(StrEnum):
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.IN_WORK)
 
 
+class Channel(StrEnum):
+    """How an SC hears of a lead (SPEC §8): hot at once, warm and cold in the daily digest.
+    Also the `kind` of a `notifications` row."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
+class NoticeCause(StrEnum):
+    """What an SC is told of (SPEC §8): a transfer is an assignment for notification purposes."""
+
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+
+
+class DeliveryStatus(StrEnum):
+    """`notifications.status`: pending until the server accepts the message, or failed for good."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Initiator(StrEnum):
     """Who starts a lead of a source (Appendix 1)."""
 

@@ -22,8 +22,21 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_password_block: str | None = Field(
+        None, description="a Prefect Secret block holding the SMTP password, when PP_SMTP_PASSWORD is unset"
+    )
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and reply timeout")
     mail_from: str = "leads@potential-sales.local"
-    outbox_dir: Path = Path("data/outbox")
+    outbox_dir: Path | None = Field(
+        None, description="where .eml files go without an SMTP host; default `outbox` beside the warehouse"
+    )
+    digest_hour: int = Field(9, ge=0, le=23, description="SC-local hour of the daily digest (SPEC §8)")
+    notify_max_attempts: int = Field(8, gt=0, description="delivery attempts before a message is failed")
+    notify_retry_base_seconds: int = Field(300, gt=0, description="first retry delay; doubles per attempt")
+    notify_retry_max_seconds: int = Field(6 * 3600, gt=0, description="longest retry delay")
+    notify_claim_seconds: int = Field(
+        900, ge=0, description="how long a sender owns the messages it took before another may resend them"
+    )
     feed_timezone: str = Field(
         "Europe/Moscow", description="zone of feed timestamps written without an offset"
     )
@@ -59,6 +72,18 @@ class Settings(BaseSettings):
             allowed = ", ".join(sorted(TRANSFERABLE))
             raise ValueError(f"only {allowed} leads may be transferred (SPEC §6: cold leads never move)")
         return value
+
+    @field_validator(
+        "smtp_host", "smtp_user", "smtp_password", "smtp_password_block", "outbox_dir", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`PP_SMTP_HOST=` in the environment switches SMTP off, whatever a `.env` file says."""
+        return None if value == "" else value
+
+    @property
+    def outbox(self) -> Path:
+        return self.outbox_dir if self.outbox_dir is not None else self.warehouse.parent / "outbox"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,10 @@ import pytest
 # Prefect writes into PREFECT_HOME: keep the suite's state out of the user's.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="pp-tests-prefect-")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# No test sends real mail, whatever a developer's environment or `.env` says: notifications
+# go to `.eml` files beside each test's warehouse unless a test starts its own SMTP server.
+os.environ["PP_SMTP_HOST"] = ""
+os.environ.pop("PP_OUTBOX_DIR", None)
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)
 

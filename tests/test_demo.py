@@ -24,4 +24,8 @@ def test_the_demo_runs_every_step(tmp_path):
     assert result["billing"]["leads_completed"] > 0
     assert result["planned"] > 0 and sum(result["managers_dealt"].values()) > 0
     assert result["tables"]["quarantine"] and result["tables"]["merges"]
+    notes = result["notifications"]  # SPEC §8: written as .eml files, there being no SMTP server
+    assert notes["immediate"] > 0 and notes["digest"] > 0 and notes["not_sent"] == 0
+    assert notes["eml_files"] == notes["immediate"] + notes["digest"]
+    assert Path(notes["outbox"]) == tmp_path / "demo" / "outbox"
     assert_contracts(Path(result["warehouse"]))

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from schemas.errors import PipelineError
+from schemas.errors import PipelineError, WarehouseBusy
 
 DDL = files("warehouse") / "ddl"
 SQL = files("warehouse") / "sql"
@@ -51,7 +51,7 @@ def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Co
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if _LOCKED.search(str(exc)):
-            raise PipelineError(
+            raise WarehouseBusy(
                 f"warehouse {path} is in use by another process; retry when it finishes"
             ) from exc
         raise PipelineError(f"cannot open warehouse {path}: {exc}") from exc

@@ -1,0 +1,267 @@
+"""Notifications to SCs (SPEC §8): the outbox hook of the assigning flows, and the sender.
+
+1. `queue_notices` runs inside the transaction that assigns or transfers leads: the notices
+   commit with the assignment or not at all, so no assignment goes unannounced.
+2. `deliver` (the `notify` flow, `pp notify`; and `send_immediate` right after an ingest or
+   sweep commits) groups the due notices into messages in one short transaction, sends them
+   outside any transaction (the warehouse is never held during SMTP), and records each
+   outcome in its own short transaction: `sent` only after the server accepted the message.
+
+A crash after the server accepted a message but before it was marked leaves the message
+claimed; once the claim lapses (`PP_NOTIFY_CLAIM_SECONDS`) it is sent again with the same
+Message-ID, which mail clients and servers use to recognise the duplicate."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from functools import partial
+from typing import Any, TypeVar
+
+import polars as pl
+from prefect import flow
+
+from schemas.enums import Channel, DeliveryStatus, NoticeCause
+from schemas.errors import WarehouseBusy
+from schemas.settings import Settings, load_settings
+from tasks.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
+from tasks.notices import Letter, plan_notices, render
+from warehouse import outbox, store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_BUSY_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries when another process writes
+CLAIM_BATCH = 200  # messages taken at a time: sent well within PP_NOTIFY_CLAIM_SECONDS
+
+
+def queue_notices(
+    con: store.Connection,
+    assigned: pl.DataFrame,
+    *,
+    as_of: datetime,
+    cause: NoticeCause = NoticeCause.ASSIGNED,
+    digest_hour: int | None = None,
+) -> int:
+    """Queue the SC's notices of leads just assigned or transferred (SPEC §8, §6, §5.2).
+
+    Call it in the same transaction, after the `leads` rows carry the new `sc_id`; `assigned`
+    needs `lead_id` and `sc_id` (other columns are ignored). Returns the notices queued; a
+    repeated call for the same leads, SC and `as_of` queues nothing more."""
+    if assigned.is_empty():
+        return 0
+    hour = digest_hour if digest_hour is not None else load_settings().digest_hour
+    leads = outbox.notice_leads(con, assigned)
+    return outbox.insert_notices(con, plan_notices(leads, as_of=as_of, cause=cause, digest_hour=hour))
+
+
+@dataclass
+class NotifySummary:
+    target: str
+    due: int = 0  # messages this run took to send
+    sent: int = 0
+    retry_later: int = 0
+    failed: int = 0  # given up this run: refused for good, or out of attempts
+    failures: list[dict[str, object]] = field(default_factory=list)
+
+
+def deliver(
+    settings: Settings, as_of: datetime, *, channels: tuple[Channel, ...] = tuple(Channel)
+) -> NotifySummary:
+    """Send everything of `channels` due at `as_of`; every outcome is recorded as it happens."""
+    delivery = _delivery(settings)
+    summary = NotifySummary(target=delivery.target)
+    with store.transaction(settings.warehouse) as con:
+        store.require_schema(con, settings.warehouse)
+        outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
+    with delivery:
+        while True:
+            ids, letters = _claim(settings, as_of, channels)
+            if not ids:
+                break
+            summary.due += len(ids)
+            orphans = sorted(set(ids) - {letter.notification_id for letter, _ in letters})  # leads gone
+            if orphans:
+                gone = Failure(permanent=True, fatal=False, reason="its leads no longer exist")
+                _record_failures(settings, summary, orphans, gone, as_of)
+            if not _send(settings, delivery, letters, summary, as_of):
+                break  # the server is out of reach: the rest waits for a later run
+    if summary.retry_later or summary.failed:
+        log.warning(
+            "notifications: %d sent, %d to retry later, %d failed (to %s)",
+            summary.sent,
+            summary.retry_later,
+            summary.failed,
+            summary.target,
+        )
+    return summary
+
+
+def _claim(
+    settings: Settings, as_of: datetime, channels: tuple[Channel, ...]
+) -> tuple[list[int], list[tuple[Letter, EmailMessage]]]:
+    """Take the next batch of due messages for this run, and render them."""
+    now = datetime.now(UTC)
+    with store.transaction(settings.warehouse) as con:
+        ids = outbox.claim(
+            con,
+            as_of=as_of,
+            kinds=channels,
+            now=now,
+            claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
+            batch=CLAIM_BATCH,
+        )
+        lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
+    return ids, _letters(lines, settings, as_of) if ids else []
+
+
+def _send(
+    settings: Settings,
+    delivery: Delivery,
+    letters: list[tuple[Letter, EmailMessage]],
+    summary: NotifySummary,
+    as_of: datetime,
+) -> bool:
+    """Deliver a batch, recording each outcome; False when the connection is gone."""
+    delivered: list[int] = []  # a repeatable delivery's messages, recorded once for the batch
+    try:
+        for position, (letter, message) in enumerate(letters):
+            failure = _attempt(delivery, letter, message)
+            if failure is None:
+                summary.sent += 1
+                if delivery.repeatable:
+                    delivered.append(letter.notification_id)
+                else:  # the server accepted it: recorded before the next message goes
+                    _write(settings, partial(outbox.mark_sent, ids=[letter.notification_id], as_of=as_of))
+                continue
+            rest = [later.notification_id for later, _ in letters[position:]]
+            _record_failures(settings, summary, rest if failure.fatal else rest[:1], failure, as_of)
+            if failure.fatal:
+                return False
+        return True
+    finally:
+        if delivered:
+            _write(settings, partial(outbox.mark_sent, ids=delivered, as_of=as_of))
+
+
+def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
+    """Right after a run that assigned leads commits, its hot leads' messages go out (SPEC §8).
+
+    Never fails the caller: whatever goes wrong is logged (counts and ids only) and the
+    scheduled `pp notify` retries. SMTP connects with a short timeout and only once."""
+    try:
+        return deliver(settings, as_of, channels=(Channel.IMMEDIATE,))
+    except Exception as exc:
+        log.warning("immediate notifications not sent now (%s); `pp notify` retries", type(exc).__name__)
+        return None
+
+
+@flow(name="notify")
+def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
+    """Send what is due (SPEC §8): hot leads not announced yet, each SC's digest from D 09:00
+    SC-local, and retries whose back-off has passed. Safe to run every few minutes."""
+    from flows.ingest import resolve_as_of
+
+    settings = load_settings(warehouse=warehouse)
+    return asdict(deliver(settings, resolve_as_of(as_of)))
+
+
+def _attempt(delivery: Delivery, letter: Letter, message: EmailMessage) -> Failure | None:
+    """Deliver one message; None when it was accepted."""
+    if not letter.recipient:
+        return Failure(permanent=True, fatal=False, reason="the SC has no notification address")
+    try:
+        delivery.send(message, name=f"{letter.notification_id:06d}-{letter.sc_id}-{letter.kind.value}")
+    except Exception as exc:  # every failure is classified and recorded, none is swallowed
+        return classify(exc)
+    return None
+
+
+def _letters(lines: pl.DataFrame, settings: Settings, as_of: datetime) -> list[tuple[Letter, EmailMessage]]:
+    letters = []
+    for leads in lines.partition_by("notification_id", maintain_order=True):
+        head = leads.row(0, named=True)
+        letter = Letter(
+            notification_id=int(head["notification_id"]),
+            kind=Channel(head["kind"]),
+            sc_id=head["sc_id"],
+            sc_name=head["sc_name"],
+            timezone=head["timezone"],
+            recipient=head["recipient"] or "",
+            message_id=head["message_id"],
+            digest_day=head["digest_day"],
+            mail_from=settings.mail_from,
+            base_url=settings.base_url,
+        )
+        letters.append((letter, render(letter, leads, as_of=as_of)))
+    return letters
+
+
+def _record_failures(
+    settings: Settings, summary: NotifySummary, ids: list[int], failure: Failure, as_of: datetime
+) -> None:
+    failed = pl.DataFrame({"notification_id": ids}, schema={"notification_id": pl.Int64}).with_columns(
+        permanent=pl.lit(failure.permanent), reason=pl.lit(failure.reason)
+    )
+    rows = _write(
+        settings,
+        lambda con: outbox.mark_failed(
+            con,
+            failed,
+            as_of=as_of,
+            max_attempts=settings.notify_max_attempts,
+            base_seconds=settings.notify_retry_base_seconds,
+            max_seconds=settings.notify_retry_max_seconds,
+        ),
+    )
+    given_up = rows.filter(pl.col("status") == DeliveryStatus.FAILED.value)
+    summary.failed += given_up.height
+    summary.retry_later += rows.height - given_up.height
+    summary.failures += given_up.select("notification_id", "sc_id", "kind", "attempts", "last_error").rows(
+        named=True
+    )
+
+
+def _write(settings: Settings, action: Callable[[store.Connection], T]) -> T:
+    """One short transaction; if another process holds the file, wait a little and retry, so
+    that a message the server accepted is not left unmarked (and later sent twice)."""
+    for wait in (*_BUSY_WAITS, None):
+        try:
+            with store.transaction(settings.warehouse) as con:
+                return action(con)
+        except WarehouseBusy:
+            if wait is None:
+                raise
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _delivery(settings: Settings) -> Delivery:
+    """SMTP when a host is set; otherwise `.eml` files in the outbox folder."""
+    if settings.smtp_host:
+        return SmtpDelivery(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            user=settings.smtp_user,
+            password=_smtp_password(settings),
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return OutboxDelivery(settings.outbox)
+
+
+def _smtp_password(settings: Settings) -> str | None:
+    """`PP_SMTP_PASSWORD`, else the Prefect Secret block `PP_SMTP_PASSWORD_BLOCK` names."""
+    if settings.smtp_password or not settings.smtp_password_block:
+        return settings.smtp_password
+    from prefect.blocks.system import Secret
+
+    secret: Secret = Secret.load(settings.smtp_password_block)  # type: ignore[assignment]
+    return str(secret.get())
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip(" >") or "potential-sales.local"

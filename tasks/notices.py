@@ -1,0 +1,216 @@
+"""Notifications to SCs (SPEC §8), pure: which message a notice belongs to, and what it says.
+
+A *notice* is one lead an SC must hear of; a *notification* is one e-mail listing notices.
+Hot leads go out at once; warm and cold ones wait for the SC's digest of day D, which lists
+what was assigned in `[D−1 hh:00, D hh:00)` SC-local (hh = the digest hour, 09 by default)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import polars as pl
+
+from schemas.enums import Channel, NoticeCause, Temperature
+from schemas.labels import LEAD_TYPE_LABELS, TEMPERATURE_LABELS
+
+UTC_US = pl.Datetime("us", "UTC")
+NOTICE_COLUMNS = (
+    "lead_id",
+    "sc_id",
+    "cause",
+    "assigned_at",
+    "temperature",
+    "accept_deadline",
+    "channel",
+    "digest_day",
+    "due_at",
+)
+
+
+def plan_notices(
+    assigned: pl.DataFrame, *, as_of: datetime, cause: NoticeCause, digest_hour: int
+) -> pl.DataFrame:
+    """Notice rows for leads just assigned (lead_id, sc_id, temperature, accept_deadline, timezone).
+
+    Hot: due at once. Warm and cold: due at `digest_hour` SC-local on the day D whose window
+    `[D−1 hh:00, D hh:00)` holds the assignment (SPEC §8). One pass per distinct zone (a
+    handful, from the reference data); never one per lead."""
+    base = assigned.select(
+        "lead_id",
+        "sc_id",
+        "temperature",
+        pl.col("accept_deadline").cast(UTC_US),
+        "timezone",
+        cause=pl.lit(cause.value),
+        assigned_at=pl.lit(as_of, UTC_US),
+    )
+    parts = [
+        part.with_columns(digest_windows(part["assigned_at"], zone, digest_hour))
+        for (zone,), part in base.partition_by("timezone", as_dict=True, maintain_order=True).items()
+    ]
+    windows = (
+        pl.concat(parts)
+        if parts
+        else base.with_columns(digest_day=pl.lit(None, pl.Date), digest_due=pl.lit(None, UTC_US))
+    )
+    hot = pl.col("temperature") == Temperature.HOT.value
+    return windows.select(
+        *NOTICE_COLUMNS[:6],
+        channel=pl.when(hot).then(pl.lit(Channel.IMMEDIATE.value)).otherwise(pl.lit(Channel.DIGEST.value)),
+        digest_day=pl.when(hot).then(None).otherwise("digest_day"),
+        due_at=pl.when(hot).then("assigned_at").otherwise("digest_due"),
+    )
+
+
+def digest_windows(instants: pl.Series, zone: str, digest_hour: int) -> list[pl.Series]:
+    """The digest day D (SC-local) whose window holds each instant, and D hh:00 local in UTC."""
+    local = instants.dt.convert_time_zone(zone).dt.replace_time_zone(None)
+    day = (local - timedelta(hours=digest_hour)).dt.date() + timedelta(days=1)
+    due = (
+        (day.cast(pl.Datetime("us")) + timedelta(hours=digest_hour))
+        .dt.replace_time_zone(zone, non_existent="null", ambiguous="earliest")
+        .dt.convert_time_zone("UTC")
+    )
+    return [day.alias("digest_day"), due.alias("digest_due")]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What `render` needs besides the leads: the notification row and where links point."""
+
+    notification_id: int
+    kind: Channel
+    sc_id: str
+    sc_name: str
+    timezone: str
+    recipient: str
+    message_id: str
+    digest_day: date | None
+    mail_from: str
+    base_url: str
+
+
+def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMessage:
+    """One e-mail in Russian, plain text and HTML, listing the notification's leads.
+
+    `leads`: lead_id, cause, temperature, accept_deadline, company_name, inn, kpp,
+    product, product_name, lead_type. Only the client's name and INN appear: contacts stay
+    behind the link. The Message-ID is the notification's own, so a re-send is recognisable."""
+    rows = _lead_lines(leads, letter)
+    subject, intro = _headline(letter, leads.height)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = letter.mail_from
+    message["To"] = letter.recipient
+    message["Date"] = format_datetime(as_of)
+    message["Message-ID"] = letter.message_id
+    message["X-PP-Notification"] = f"{letter.notification_id} {letter.kind.value} {letter.sc_id}"
+    message.set_content(_plain(letter, intro, rows))
+    message.add_alternative(_html(letter, intro, rows), subtype="html")
+    return message
+
+
+def _lead_lines(leads: pl.DataFrame, letter: Letter) -> list[dict[str, object]]:
+    """The display values of every lead, formatted column-wise (the SC's zone for the deadline)."""
+    deadline = (
+        pl.col("accept_deadline")
+        .cast(UTC_US)
+        .dt.convert_time_zone(letter.timezone)
+        .dt.strftime("%d.%m.%Y %H:%M (UTC%:z)")
+    )
+    return leads.select(
+        "lead_id",
+        "temperature",
+        "cause",
+        link=pl.format("{}/leads/{}", pl.lit(letter.base_url.rstrip("/")), "lead_id"),
+        client=pl.coalesce("company_name", pl.lit("клиент без наименования")),
+        inn=pl.coalesce(pl.concat_str("inn", pl.lit(" / КПП "), "kpp"), "inn", pl.lit("не указан")),
+        product=pl.coalesce("product_name", "product"),
+        lead_type=pl.col("lead_type").replace_strict(
+            {t.value: label for t, label in LEAD_TYPE_LABELS.items()}, default=pl.col("lead_type")
+        ),
+        deadline=pl.coalesce(deadline, pl.lit("не установлен")),
+    ).to_dicts()
+
+
+def _headline(letter: Letter, count: int) -> tuple[str, str]:
+    if letter.kind is Channel.IMMEDIATE:
+        return (
+            f"Новые горячие ПП: {count} — {letter.sc_name}",
+            f"{letter.sc_name} назначены горячие потенциальные продажи (ПП): {count}. "
+            "Горячую ПП нужно взять в работу в течение 3 рабочих часов.",
+        )
+    assert letter.digest_day is not None
+    day = letter.digest_day
+    start = f"{day - timedelta(days=1):%d.%m.%Y}"
+    return (
+        f"Сводка ПП на {day:%d.%m.%Y}: {count} тёплых и холодных — {letter.sc_name}",
+        f"{letter.sc_name} назначены тёплые и холодные потенциальные продажи (ПП) "
+        f"с {start} по {day:%d.%m.%Y} (окно суточной сводки, местное время): {count}.",
+    )
+
+
+def _temperature(value: object) -> tuple[str, str, str]:
+    label = TEMPERATURE_LABELS[Temperature(str(value))]
+    return label.name_ru, label.colour_ru, label.colour_hex
+
+
+def _cause(value: object) -> str:
+    return "передана из другого СЦ" if value == NoticeCause.TRANSFERRED.value else "назначена"
+
+
+def _plain(letter: Letter, intro: str, rows: list[dict[str, object]]) -> str:
+    lines = ["Здравствуйте!", "", intro, ""]
+    for number, row in enumerate(rows, start=1):
+        name, colour, _ = _temperature(row["temperature"])
+        lines += [
+            f"{number}. {row['client']}, ИНН {row['inn']}",
+            f"   Продукт: {row['product']}",
+            f"   Тип: {row['lead_type']}",
+            f"   Температура: {name} ({colour})",
+            f"   Взять в работу до: {row['deadline']}",
+            f"   ПП {_cause(row['cause'])}: {row['link']}",
+            "",
+        ]
+    lines += [_footer(letter)]
+    return "\n".join(lines) + "\n"
+
+
+def _html(letter: Letter, intro: str, rows: list[dict[str, object]]) -> str:
+    esc = html.escape
+    cells = []
+    for row in rows:
+        name, colour, hex_colour = _temperature(row["temperature"])
+        cells.append(
+            "<tr>"
+            f'<td><a href="{esc(str(row["link"]))}">ПП {esc(str(row["lead_id"]))}</a>'
+            f"<br><small>{esc(_cause(row['cause']))}</small></td>"
+            f"<td>{esc(str(row['client']))}<br><small>ИНН {esc(str(row['inn']))}</small></td>"
+            f"<td>{esc(str(row['product']))}</td>"
+            f"<td>{esc(str(row['lead_type']))}</td>"
+            f'<td><span style="color:{hex_colour}">&#9679;</span> {esc(name)} '
+            f"<small>({esc(colour)})</small></td>"
+            f"<td>{esc(str(row['deadline']))}</td>"
+            "</tr>"
+        )
+    header = "".join(
+        f'<th align="left">{h}</th>'
+        for h in ("ПП", "Клиент", "Продукт", "Тип", "Температура", "Взять в работу до")
+    )
+    return (
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"></head><body>'
+        f"<p>Здравствуйте!</p><p>{esc(intro)}</p>"
+        f'<table border="1" cellpadding="4" cellspacing="0"><tr>{header}</tr>{"".join(cells)}</table>'
+        f"<p><small>{esc(_footer(letter))}</small></p></body></html>\n"
+    )
+
+
+def _footer(letter: Letter) -> str:
+    return (
+        f"Уведомление {letter.notification_id} для {letter.sc_id}. "
+        "Сроки указаны по местному времени СЦ. Письмо отправлено автоматически."
+    )
