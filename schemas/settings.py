@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         "512MB", description="DuckDB's buffer cap for ingestion; beyond it DuckDB spills to disk"
     )
+    lock_timeout_seconds: float = Field(
+        600, ge=0, description="how long a run waits for another to finish with the warehouse"
+    )
     # The sanction policy (SPEC §11): what the SLA sweep does by itself, what it proposes.
     transfer_temperatures: Annotated[frozenset[Temperature], NoDecode] = Field(
         TRANSFERABLE,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -14,6 +17,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from filelock import FileLock, Timeout
 
 from schemas.errors import PipelineError, WarehouseBusy
 
@@ -22,6 +26,8 @@ SQL = files("warehouse") / "sql"
 _LOCKED = re.compile(r"lock|conflicting", re.IGNORECASE)
 
 Connection = duckdb.DuckDBPyConnection
+WRITE_SLOT = "warehouse-write"  # the Prefect global concurrency limit writers take (limit 1)
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -40,7 +46,61 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _lock_timeout() -> float:
+    from schemas.settings import load_settings
+
+    return load_settings().lock_timeout_seconds
+
+
+def _waiting(path: Path, what: str) -> None:
+    log.warning("warehouse %s: %s; waiting for it to finish", path, what)
+
+
 def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Connection:
+    """Open the file, waiting while another process holds it (DuckDB lets no reader in while
+    a writer has it, and no writer while readers do), up to `PP_LOCK_TIMEOUT_SECONDS`."""
+    deadline = time.monotonic() + _lock_timeout()
+    pause, told = 0.05, False
+    while True:
+        try:
+            return _connect(path, read_only=read_only, memory_limit=memory_limit)
+        except WarehouseBusy:
+            if time.monotonic() >= deadline:
+                raise
+            if not told:
+                _waiting(path, "another process has it open")
+                told = True
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """One writer at a time: a Prefect global concurrency slot (`warehouse-write`) when a
+    server is configured (`PREFECT_API_URL`), so runs on many workers queue in Prefect, and
+    always a lock file beside the warehouse, so local commands queue too. A second writer
+    waits its turn and says so, instead of failing on DuckDB's file lock."""
+    with ExitStack() as held:
+        if os.environ.get("PREFECT_API_URL"):
+            from prefect.concurrency.sync import concurrency
+
+            held.enter_context(concurrency(WRITE_SLOT, occupy=1, strict=False))
+        lock = FileLock(f"{path}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            _waiting(path, "another run is writing")
+            try:
+                lock.acquire(timeout=_lock_timeout())
+            except Timeout:
+                raise WarehouseBusy(
+                    f"warehouse {path} is still being written by another run; retry when it finishes"
+                ) from None
+        held.callback(lock.release)
+        yield
+
+
+def _connect(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Connection:
     if read_only and not path.exists():
         raise PipelineError(f"warehouse {path} does not exist; create it with `pp init`")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,16 +125,17 @@ def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Conn
 
     `memory_limit` caps DuckDB's buffers (it spills beyond), so a large feed's memory stays
     bounded instead of growing with the uncommitted transaction."""
-    con = _open(path, read_only=False, memory_limit=memory_limit)
-    try:
-        con.begin()
-        yield con
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    finally:
-        con.close()
+    with write_lock(path):
+        con = _open(path, read_only=False, memory_limit=memory_limit)
+        try:
+            con.begin()
+            yield con
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
 
 
 @contextmanager

@@ -1,0 +1,83 @@
+"""One writer at a time (DuckDB admits one writer per file): a second writing run waits for
+the first and says so, instead of failing on the file lock; both succeed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from filelock import FileLock
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+PP = str(Path(sys.executable).with_name("pp"))
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    # the session's Prefect server, so the runs take the `warehouse-write` slot too
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PP_OUTBOX_DIR": str(tmp_path)}
+
+
+def _feed(tmp_path: Path, name: str, inns: list[str]) -> Path:
+    path = tmp_path / name
+    path.write_text(
+        "inn,region,product,phone\n" + "".join(f"{i},77,extern,8912345{n:04d}\n" for n, i in enumerate(inns))
+    )
+    return path
+
+
+def _ingest(warehouse: Path, feed: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            PP,
+            "--warehouse",
+            str(warehouse),
+            "ingest",
+            str(feed),
+            "--source",
+            "call_base",
+            "--as-of",
+            "2026-03-02T09:00:00+03:00",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _leads(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
+
+
+def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse, tmp_path):
+    lock = FileLock(f"{warehouse}.lock")
+    lock.acquire()
+    run = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893"]), _env(tmp_path))
+    try:
+        time.sleep(8)  # long enough to start and reach the lock
+        assert run.poll() is None  # still waiting, not failed
+    finally:
+        lock.release()
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert "another run is writing; waiting for it to finish" in err
+    assert _leads(warehouse) == 1
+
+
+def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path):
+    env = _env(tmp_path)
+    first = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893", "7736050003"]), env)
+    second = _ingest(warehouse, _feed(tmp_path, "b.csv", ["7702070139", "7710140679"]), env)
+    for run in (first, second):
+        _, err = run.communicate(timeout=180)
+        assert run.returncode == 0, err
+    assert _leads(warehouse) == 4
