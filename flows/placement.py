@@ -30,6 +30,29 @@ def arrive(
     return add_accept_deadlines(at_centre, calendar_for(pl.Series([as_of]), overrides)).drop("timezone")
 
 
+def record_events(
+    con: store.Connection,
+    leads: pl.DataFrame,
+    kind: EventKind,
+    actor: str,
+    as_of: datetime,
+    *,
+    detail: pl.Expr,
+) -> None:
+    """One `lead_events` row per lead, its detail a JSON object built from the lead's columns."""
+    store.insert(
+        con,
+        "lead_events",
+        leads.select(
+            "lead_id",
+            occurred_at=pl.lit(as_of, UTC_US),
+            kind=pl.lit(kind.value),
+            actor=pl.lit(actor),
+            detail=detail.struct.json_encode(),
+        ),
+    )
+
+
 def move_leads(
     con: store.Connection,
     moved: pl.DataFrame,
@@ -61,20 +84,17 @@ def move_leads(
             sanction_id=pl.lit(sanction_id, pl.Int64),
         ),
     )
-    store.insert(
+    record_events(
         con,
-        "lead_events",
-        arrived.select(
-            "lead_id",
-            occurred_at=pl.lit(as_of, UTC_US),
-            kind=pl.lit(EventKind.TRANSFERRED.value),
-            actor=pl.lit(actor),
-            detail=pl.struct(
-                "from_sc",
-                "to_sc",
-                pl.lit(reason).alias("reason"),
-                pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
-            ).struct.json_encode(),
+        arrived,
+        EventKind.TRANSFERRED,
+        actor,
+        as_of,
+        detail=pl.struct(
+            "from_sc",
+            "to_sc",
+            pl.lit(reason).alias("reason"),
+            pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
         ),
     )
     store.insert(con, "bookings", connection_bookings(arrived.rename({"to_sc": "sc_id"}), as_of))

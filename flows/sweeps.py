@@ -8,9 +8,9 @@ from datetime import datetime
 import polars as pl
 from prefect import flow
 
-from flows.ingest import UTC_US, connection_bookings, resolve_as_of
+from flows.ingest import connection_bookings, resolve_as_of
 from flows.notify import queue_notices, send_immediate
-from flows.placement import arrive, move_leads
+from flows.placement import arrive, move_leads, record_events
 from schemas.enums import EventKind, Temperature
 from schemas.settings import load_settings
 from tasks.assign import assign_service_centres, booked_centres, choose_transfer_targets
@@ -85,16 +85,13 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
     placed = arrive(con, placed, as_of)
     with store.staged(placed=placed.select("lead_id", "sc_id", "arrived_at", "accept_deadline")) as files:
         store.run(con, store.sql("apply_assignment"), files)
-    store.insert(
+    record_events(
         con,
-        "lead_events",
-        placed.select(
-            "lead_id",
-            occurred_at=pl.lit(as_of, UTC_US),
-            kind=pl.lit(EventKind.ASSIGNED.value),
-            actor=pl.lit("sweep:sla"),
-            detail=pl.struct("sc_id", pl.col("assigned_by").alias("rule")).struct.json_encode(),
-        ),
+        placed,
+        EventKind.ASSIGNED,
+        "sweep:sla",
+        as_of,
+        detail=pl.struct("sc_id", pl.col("assigned_by").alias("rule")),
     )
     store.insert(con, "bookings", connection_bookings(placed, as_of))
     queue_notices(con, placed, as_of=as_of)
@@ -112,18 +109,13 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
         stale = store.frame(con, store.sql("stale_leads"), {"as_of": when})
         with store.staged(stale=stale.select("lead_id")) as files:
             store.run(con, store.sql("block_leads"), {"as_of": when, **files})
-        store.insert(
+        record_events(
             con,
-            "lead_events",
-            stale.select(
-                "lead_id",
-                occurred_at=pl.lit(when, pl.Datetime("us", "UTC")),
-                kind=pl.lit(EventKind.BLOCKED.value),
-                actor=pl.lit("sweep:bookings"),
-                detail=pl.struct(
-                    "ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"
-                ).struct.json_encode(),
-            ),
+            stale,
+            EventKind.BLOCKED,
+            "sweep:bookings",
+            when,
+            detail=pl.struct("ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"),
         )
         in_force = store.scalar(
             con, "SELECT count(*) FROM bookings WHERE starts_at <= ? AND ? < ends_at", [when, when]
