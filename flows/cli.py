@@ -540,6 +540,38 @@ def notify(as_of: AsOf = None) -> None:
 
 
 @app.command()
+def report(
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="2026-Q1, 2026-03 or 2026-W10 (SC-local) [default: week of --as-of]"),
+    ] = None,
+    target: Annotated[
+        Path | None,
+        typer.Option("--out", help="HTML file, or the folder for --format parquet|csv [default: data/]"),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="html, parquet or csv")] = "html",
+    as_of: AsOf = None,
+) -> None:
+    """SLA and conversion report (SPEC §12): an HTML page with charts, or the metric tables."""
+    from flows.report import FORMATS
+    from flows.report import report as report_flow
+    from tasks.periods import parse_period
+
+    if format not in FORMATS:
+        raise PipelineError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
+    if period is not None:
+        parse_period(period)  # a bad period is the user's error, before any flow starts
+    result = report_flow(
+        period=period,
+        out=None if target is None else str(target),
+        format=format,
+        as_of=parse_as_of(as_of),
+        warehouse=str(_warehouse()),
+    )
+    out.print(f"report {result['period']} written to {result['written']}", markup=False, highlight=False)
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="where the demo's feeds and warehouse go")] = Path(
         "data/demo"

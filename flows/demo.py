@@ -23,6 +23,7 @@ from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
 from flows.notify import notify
+from flows.report import report
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
 from schemas.enums import Temperature
@@ -61,8 +62,8 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("sc_created", "sc_created.csv"),
 )
 # generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
-# warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 10
+# warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep, report
+DEMO_STEPS = 2 * len(DEMO_FEEDS) + 11
 SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
 DEMO_PRINCIPAL = "demo-principal"
 
@@ -304,6 +305,9 @@ def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
     progress.advance("clients invoiced by another SC", 1)
     blocked = sweep_bookings(as_of=month_later + timedelta(days=1), warehouse=str(warehouse))
     progress.advance("booking sweep", 1)
+    week = period_of(start, "Europe/Moscow", "week").name
+    page = report(period=week, out=str(root / "report.html"), as_of=sweep_at, warehouse=str(warehouse))
+    progress.advance("report", 1)
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
         messages = dict(
@@ -323,6 +327,7 @@ def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
         "sanctions": sanctions,
         "invoiced_elsewhere": moved["applied"],
         "leads_blocked": blocked["leads_blocked"],
+        "report": page["written"],
         "billing": {
             k: billed[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")
         },
@@ -396,5 +401,6 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"Notifications (SPEC §8): {notes['immediate']} immediate messages for hot leads and "
         f"{notes['digest']} daily digests, written as {notes['eml_files']} .eml files to {notes['outbox']} "
         "(no SMTP server in the demo: open them with a mail client).\n"
-        f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}"
+        f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}\n"
+        f"SLA report of the week: {result['report']} (open it in a browser)"
     )

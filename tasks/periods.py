@@ -36,6 +36,15 @@ class Period:
             datetime.combine(day, time(), tz).astimezone(UTC) for day in (self.first_day, self.end_day)
         )
 
+    @property
+    def kind(self) -> str:
+        """`week`, `month` or `quarter`: the `period_kind` of the metric views (SPEC §12)."""
+        return "quarter" if "-Q" in self.name else "week" if "-W" in self.name else "month"
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one."""
+        return period_of_day(self.first_day - timedelta(days=1), self.kind)
+
 
 def _month_after(year: int, month: int) -> date:
     return date(year + month // 12, month % 12 + 1, 1)
@@ -64,7 +73,11 @@ def parse_period(text: str) -> Period:
 
 def period_of(instant: datetime, zone: str, form: str) -> Period:
     """The quarter, month or ISO week that holds `instant` on the SC's local calendar."""
-    local = instant.astimezone(ZoneInfo(zone)).date()
+    return period_of_day(instant.astimezone(ZoneInfo(zone)).date(), form)
+
+
+def period_of_day(local: date, form: str) -> Period:
+    """The quarter, month or ISO week that holds a local calendar day."""
     if form == "quarter":
         return parse_period(f"{local.year}-Q{(local.month - 1) // 3 + 1}")
     if form == "month":

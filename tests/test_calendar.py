@@ -265,3 +265,48 @@ def test_vectorized_equals_oracle(rows: list[tuple[datetime, str]]) -> None:
     assert got == want
     for (at, _), due in zip(rows, got, strict=True):
         assert due is not None and due >= at + timedelta(hours=3)
+
+
+def test_working_minutes_between_skip_the_weekend_and_holidays():
+    """SPEC §12 time to take a hot lead, in SPEC §10's working time, SC-local."""
+    from tasks.calendar import working_minutes_between
+
+    vvo = "Asia/Vladivostok"
+    rows = pl.DataFrame(
+        {
+            "timezone": [MSK, MSK, MSK, vvo, MSK],
+            "arrived_at": [
+                local(MSK, 2026, 2, 27, 17),  # Friday 17:00
+                local(MSK, 2026, 3, 6, 17),  # Friday 17:00 before the 9 March holiday
+                local(MSK, 2026, 3, 6, 17),
+                local(vvo, 2026, 3, 2, 8),  # before opening: the clock starts at 09:00
+                local(MSK, 2026, 3, 2, 10),
+            ],
+            "taken_at": [
+                local(MSK, 2026, 3, 2, 10),  # Monday 10:00
+                local(MSK, 2026, 3, 10, 10),  # Tuesday 10:00
+                local(MSK, 2026, 3, 9, 15),  # on the holiday itself: nothing more elapsed
+                local(vvo, 2026, 3, 2, 19),  # after closing: the clock stopped at 18:00
+                None,
+            ],
+        },
+        schema_overrides={"arrived_at": UTC_US, "taken_at": UTC_US},
+    )
+    got = working_minutes_between(rows, production_calendar(2026, 2026))
+    assert got["working_minutes"].to_list() == [120.0, 120.0, 60.0, 540.0, None]
+    assert got.columns == [*rows.columns, "working_minutes"]
+
+
+def test_working_minutes_between_refuses_instants_outside_the_calendar():
+    from tasks.calendar import working_minutes_between
+
+    rows = pl.DataFrame(
+        {
+            "timezone": [MSK],
+            "arrived_at": [local(MSK, 2025, 12, 31, 10)],
+            "taken_at": [local(MSK, 2026, 1, 12)],
+        },
+        schema_overrides={"arrived_at": UTC_US, "taken_at": UTC_US},
+    )
+    with pytest.raises(ValueError, match="outside the production calendar"):
+        working_minutes_between(rows, production_calendar(2026, 2026))

@@ -98,7 +98,14 @@ def test_the_ingest_deployment_runs_on_a_worker(server, tmp_path):
     feed.write_text("inn,region,product,phone\n7707083893,77,extern,89123456789\n", encoding="utf-8")
 
     deployed = _prefect(server, "deploy", "--all", timeout=180)
-    for name in ("ingest", "sla-hot-hourly", "sla-warm-cold-daily", "bookings-daily", "notify"):
+    for name in (
+        "ingest",
+        "sla-hot-hourly",
+        "sla-warm-cold-daily",
+        "bookings-daily",
+        "notify",
+        "report-weekly",
+    ):
         assert name in deployed
     parameters = {
         "path": str(feed),

@@ -1,0 +1,204 @@
+"""SPEC §12 analytics: the metric views on a small hand-built warehouse, with values computed
+by hand, and `pp report` rendering its charts and exporting its tables."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows import cli
+from flows.report import read_metrics, report
+from tasks.periods import parse_period
+from warehouse import store
+
+MSK = ZoneInfo("Europe/Moscow")
+UTC_US = pl.Datetime("us", "UTC")
+AS_OF = datetime(2026, 3, 12, 12, tzinfo=MSK)
+W10 = date(2026, 3, 2)  # ISO week 10 of 2026: Monday 2 March; Monday 9 March is a holiday
+
+
+def at(day: int, hour: int, month: int = 3) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=MSK).astimezone(UTC)
+
+
+# lead_id, sc, temperature, type, status, arrived, deadline, taken
+LEADS = [
+    (1, "sc-msk-1", "hot", "connection", "in_work", at(6, 17), at(10, 11), at(10, 10)),  # Fri 17:00 → Tue
+    (2, "sc-msk-1", "hot", "connection", "completed", at(2, 10), at(2, 13), at(2, 14)),  # taken late
+    (3, "sc-msk-1", "warm", "renewal", "refused", at(3, 12), at(10, 12), at(4, 12)),
+    (4, "sc-msk-1", "warm", "upsell", "new", at(4, 9), at(11, 9), None),  # breached, still new
+    (5, "sc-msk-1", "cold", "upsell", "new", at(5, 9), at(4, 9, month=4), None),  # not due yet
+    (6, "sc-msk-2", "hot", "connection", "in_work", at(2, 13), at(2, 16), at(2, 14)),  # came by transfer
+]
+
+
+@pytest.fixture
+def small(warehouse):
+    """Six leads at two Moscow SCs in week 10; lead 6 breached at sc-msk-1 and was moved."""
+    leads = pl.DataFrame(
+        [
+            {
+                "lead_id": lead_id,
+                "sc_id": sc,
+                "temperature": temperature,
+                "lead_type": lead_type,
+                "status": status,
+                "product": "extern",
+                "source": "callback_order" if temperature == "hot" else "call_base",
+                "created_at": arrived,
+                "arrived_at": arrived,
+                "accept_deadline": deadline,
+                "taken_at": taken,
+            }
+            for lead_id, sc, temperature, lead_type, status, arrived, deadline, taken in LEADS
+        ]
+    ).with_columns(pl.col("created_at", "arrived_at", "accept_deadline", "taken_at").cast(UTC_US))
+    leads = leads.with_columns(
+        created_at=pl.when(pl.col("lead_id") == 6).then(pl.lit(at(2, 9), UTC_US)).otherwise("created_at")
+    )
+    with store.transaction(warehouse) as con:
+        store.insert(con, "leads", leads)
+        store.run(
+            con,
+            "INSERT INTO sla_breaches VALUES (2, 'sc-msk-1', 'hot', ?, ?, 60), "
+            "(4, 'sc-msk-1', 'warm', ?, ?, 180), (6, 'sc-msk-1', 'hot', ?, ?, 60)",
+            [at(2, 13), at(2, 14), at(11, 9), at(11, 12), at(2, 12), at(2, 13)],
+        )
+        store.run(
+            con,
+            "INSERT INTO lead_events VALUES (6, ?, 'assigned', 'test', NULL)",
+            [at(2, 9)],
+        )
+        store.run(
+            con,
+            "INSERT INTO lead_transfers VALUES (6, ?, 'sc-msk-1', 'sc-msk-2', 'breach', ?, NULL)",
+            [at(2, 13), at(2, 12)],
+        )
+        store.run(
+            con,
+            "INSERT INTO notifications"
+            " (notification_id, sc_id, kind, created_at, sent_at, status, lead_count) VALUES"
+            " (1, 'sc-msk-1', 'immediate', ?, ?, 'sent', 2),"
+            " (2, 'sc-msk-1', 'digest', ?, NULL, 'pending', 3)",
+            [at(2, 10), at(2, 10), at(5, 9)],
+        )
+    return warehouse
+
+
+def query(warehouse, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def test_compliance_counts_each_stay_at_the_sc_that_had_it(small):
+    """Compliance = taken in time / (taken in time + breached); the missed deadline of a lead
+    transferred away counts against the SC that missed it, in the week it arrived there."""
+    got = query(
+        small,
+        "SELECT sc_id, temperature, arrived, taken_in_time, breached, undecided, compliance_pct "
+        "FROM metric_sla WHERE period_kind = 'week' ORDER BY sc_id, temperature",
+    )
+    assert got.rows() == [
+        ("sc-msk-1", "cold", 1, 0, 0, 1, None),
+        ("sc-msk-1", "hot", 3, 1, 2, 0, 33.3),
+        ("sc-msk-1", "warm", 2, 1, 1, 0, 50.0),
+        ("sc-msk-2", "hot", 1, 1, 0, 0, 100.0),
+    ]
+    assert set(
+        query(small, "SELECT DISTINCT period_start FROM metric_sla WHERE period_kind = 'week'")[
+            "period_start"
+        ]
+    ) == {W10}
+    months = query(
+        small,
+        "SELECT period_start, sum(arrived) AS n FROM metric_sla WHERE period_kind = 'month' GROUP BY ALL",
+    )
+    assert months.rows() == [(date(2026, 3, 1), 7)]
+
+
+def test_hot_time_to_take_is_in_working_minutes_across_the_weekend_and_holiday(small):
+    """Lead 1: Friday 17:00 → Tuesday 10:00 over a weekend and the 9 March holiday = 120 working
+    minutes; lead 2: Monday 10:00 → 14:00 = 240. Median 180, p90 120 + 0.9 × 120 = 228."""
+    frames = read_metrics(small, parse_period("2026-W10"), AS_OF)
+    times = frames["take_times"].sort("lead_id")
+    assert times.filter(pl.col("sc_id") == "sc-msk-1")["time_to_take"].to_list() == [120.0, 240.0, 24.0]
+    summary = frames["time_to_take"].filter(pl.col("sc_id") == "sc-msk-1")
+    assert summary.select(
+        "temperature", "unit", "taken", "time_to_take_median", "time_to_take_p90"
+    ).rows() == [
+        ("hot", "working_minutes", 2, 180.0, 228.0),
+        ("warm", "hours", 1, 24.0, 24.0),
+    ]
+
+
+def test_backlog_conversion_and_notifications(small):
+    frames = read_metrics(small, parse_period("2026-03"), AS_OF)
+    backlog = frames["backlog"].select("sc_id", "temperature", "age_band", "leads", "overdue")
+    assert backlog.rows() == [
+        ("sc-msk-1", "cold", "7-30d", 1, 0),
+        ("sc-msk-1", "hot", "3-7d", 1, 0),
+        ("sc-msk-1", "warm", "7-30d", 1, 1),
+        ("sc-msk-2", "hot", "7-30d", 1, 0),
+    ]
+    by_type = (
+        frames["conversion"]
+        .filter(pl.col("dimension") == "lead_type")
+        .select("value", "arrived", "open", "completed", "refused", "conversion_pct")
+    )
+    assert by_type.sort("value").rows() == [
+        ("connection", 3, 2, 1, 0, 100.0),
+        ("renewal", 1, 0, 0, 1, 0.0),
+        ("upsell", 2, 2, 0, 0, None),
+    ]
+    assert frames["funnel"].select(pl.col("arrived", "taken", "completed").sum()).row(0) == (6, 4, 1)
+    assert frames["notifications"].select("kind", "sent", "leads_notified", "pending").rows() == [
+        ("digest", 0, 0, 1),
+        ("immediate", 1, 2, 0),
+    ]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_report_renders_its_charts_and_exports_tables(small, tmp_path):
+    page = tmp_path / "r.html"
+    result = report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
+    html = page.read_text(encoding="utf-8")
+    assert result["written"] == str(page)
+    assert html.count("<svg") == 6  # compliance heat map, 3 time-to-take histograms, backlog, funnel
+    for title in (
+        "Compliance % by SC",
+        "Time to take, hot (working minutes)",
+        "Open backlog by age",
+        "Funnel",
+    ):
+        assert title in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # opens offline
+    folder = tmp_path / "tables"
+    report(period="2026-W10", out=str(folder), format="parquet", as_of=AS_OF, warehouse=str(small))
+    assert {p.stem for p in folder.iterdir()} >= {"sla", "time_to_take", "backlog", "conversion", "funnel"}
+    assert pl.read_parquet(folder / "sla.parquet").height == 4
+
+
+def test_pp_report_refuses_a_bad_period_in_one_line(monkeypatch, capsys, warehouse):
+    monkeypatch.setattr(sys, "argv", ["pp", "--warehouse", str(warehouse), "report", "--period", "2026-13"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().startswith("pp: error: period '2026-13'")
+
+
+def test_chart_text_is_escaped():
+    from tasks.charts import bars
+
+    svg = bars("<b>&", ["a<b"], {"x": [1.0]})
+    assert "<b>&" not in svg and "&lt;b&gt;&amp;" in svg and "a&lt;b" in svg
+
+
+def test_the_as_of_instant_is_kept_for_the_default_week():
+    from flows.report import default_period
+
+    assert default_period(datetime(2026, 3, 8, 23, 30, tzinfo=UTC)).name == "2026-W10"
