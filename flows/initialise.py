@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from schemas.rules import WORKING_CALENDAR_YEARS
+from tasks.calendar import production_calendar
 from tasks.reference import read_reference
 from warehouse import repository as repo
 from warehouse import store
@@ -22,5 +24,7 @@ def init_warehouse(warehouse: Path, reference: Path | None = None) -> dict[str, 
     with store.transaction(warehouse) as con:
         applied = store.migrate(con)
         counts = repo.load_reference(con, tables)
+        overrides = tables.get("calendar")
+        repo.replace_working_calendar(con, production_calendar(*WORKING_CALENDAR_YEARS, overrides))
         version = store.schema_version(con)
     return {"schema_version": version, "migrations_applied": applied, "loaded": counts}

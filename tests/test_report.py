@@ -202,3 +202,21 @@ def test_the_as_of_instant_is_kept_for_the_default_week():
     from flows.report import default_period
 
     assert default_period(datetime(2026, 3, 8, 23, 30, tzinfo=UTC)).name == "2026-W10"
+
+
+def test_the_views_count_hot_time_to_take_in_working_minutes(small):
+    """SPEC §10, §12 in plain SQL: lead 1 Friday 17:00 → Tuesday 10:00 over the weekend and the
+    9 March holiday is 120 working minutes, lead 2 Monday 10:00 → 14:00 is 240."""
+    with duckdb.connect(str(small), read_only=True) as con:
+        minutes = con.execute(
+            "SELECT lead_id, working_minutes_to_take FROM metric_stays"
+            " WHERE sc_id = 'sc-msk-1' AND temperature = 'hot' ORDER BY lead_id"
+        ).fetchall()
+        sla = con.execute(
+            "SELECT working_minutes_to_take_median, working_minutes_to_take_p90 FROM metric_sla"
+            " WHERE sc_id = 'sc-msk-1' AND temperature = 'hot' AND period_kind = 'week'"
+            " AND period_start = ?",
+            [W10],
+        ).fetchall()
+    assert minutes == [(1, 120.0), (2, 240.0), (6, None)]  # lead 6 left sc-msk-1 untaken
+    assert sla == [(180.0, 228.0)]

@@ -37,6 +37,12 @@ def load_reference(con: Connection, tables: dict[str, pl.DataFrame]) -> dict[str
     return counts
 
 
+def replace_working_calendar(con: Connection, calendar: pl.DataFrame) -> int:
+    """The production calendar the metric views count working minutes on (SPEC §10, §12)."""
+    run(con, "DELETE FROM working_calendar")
+    return insert(con, "working_calendar", calendar.select("day", "is_working", "cum_start"))
+
+
 def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
     return {
         "service_centers": frame(con, "SELECT * FROM service_centers ORDER BY sc_id"),
