@@ -15,6 +15,7 @@ from flows.ingest import UTC_US, connection_bookings
 from flows.notify import queue_notices
 from schemas.enums import EventKind, NoticeCause
 from tasks.calendar import add_accept_deadlines, calendar_for
+from warehouse import repository as repo
 from warehouse import store
 
 
@@ -23,11 +24,14 @@ def arrive(
 ) -> pl.DataFrame:
     """Add `arrived_at` = as_of and the deadline at the SC in `sc_column`, in its zone."""
     zones = store.frame(con, "SELECT sc_id, timezone FROM service_centers")
-    overrides = store.frame(con, "SELECT day AS date, kind FROM calendar_overrides")
     at_centre = leads.join(zones.rename({"sc_id": sc_column}), on=sc_column).with_columns(
         arrived_at=pl.lit(as_of, UTC_US)
     )
-    return add_accept_deadlines(at_centre, calendar_for(pl.Series([as_of]), overrides)).drop("timezone")
+    calendar = repo.working_calendar(con, as_of.year, as_of.year + 1)
+    if calendar["day"].dt.year().n_unique() < 2:  # beyond the years `pp init` stored
+        overrides = store.frame(con, "SELECT day AS date, kind FROM calendar_overrides")
+        calendar = calendar_for(pl.Series([as_of]), overrides)
+    return add_accept_deadlines(at_centre, calendar).drop("timezone")
 
 
 def record_events(

@@ -77,3 +77,16 @@ def test_bad_reference_data_is_refused_with_its_line(tmp_path, file_name, edit, 
     with pytest.raises(PipelineError, match=message):
         init_warehouse(target, reference)
     assert not target.exists()
+
+
+def test_the_stored_working_calendar_is_the_production_calendar(warehouse):
+    """The sweeps read deadlines' calendar from the warehouse: it must be the one they compute."""
+    from polars.testing import assert_frame_equal
+
+    from tasks.calendar import production_calendar
+    from warehouse import repository as repo
+    from warehouse import store
+
+    with store.reader(warehouse) as con:
+        stored = repo.working_calendar(con, 2026, 2027)
+    assert_frame_equal(stored, production_calendar(2026, 2027))

@@ -43,6 +43,17 @@ def replace_working_calendar(con: Connection, calendar: pl.DataFrame) -> int:
     return insert(con, "working_calendar", calendar.select("day", "is_working", "cum_start"))
 
 
+def working_calendar(con: Connection, first_year: int, last_year: int) -> pl.DataFrame:
+    """The stored production calendar of those years (empty outside what `pp init` wrote),
+    its working seconds counted from the first of them, as `production_calendar` gives it."""
+    return frame(
+        con,
+        "SELECT day, is_working, cum_start - min(cum_start) OVER () AS cum_start FROM working_calendar"
+        " WHERE year(day) BETWEEN $first AND $last ORDER BY day",
+        {"first": first_year, "last": last_year},
+    )
+
+
 def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
     return {
         "service_centers": frame(con, "SELECT * FROM service_centers ORDER BY sc_id"),

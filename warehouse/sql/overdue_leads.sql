@@ -1,7 +1,8 @@
 -- SPEC §10: the leads still `new` past their deadline at $as_of, of the swept temperatures:
--- read from `leads` once per sweep, for the breaches and the transfers to share.
+-- read from `leads` once per sweep, for the breaches and the transfers to share. Narrow:
+-- most are long-overdue leads that only the breach record's anti-join needs to see.
 CREATE OR REPLACE TEMP TABLE overdue AS
-SELECT lead_id, inn, kpp, product, region, lead_type, temperature, sc_id, accept_deadline
+SELECT lead_id, temperature, sc_id, accept_deadline
 FROM leads
 WHERE status = 'new'
   AND sc_id IS NOT NULL

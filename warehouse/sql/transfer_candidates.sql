@@ -4,7 +4,11 @@
 -- `barred`: the lead's SC and every SC it was taken from for a breach (no ping-pong).
 -- Reads `overdue` (overdue_leads.sql).
 WITH movable AS (
-    SELECT * FROM overdue WHERE list_contains($temperatures, temperature)
+    SELECT l.lead_id, l.inn, l.kpp, l.product, l.region, l.lead_type, l.temperature, l.sc_id,
+           l.accept_deadline
+    FROM overdue o
+    JOIN leads l ON l.lead_id = o.lead_id
+    WHERE list_contains($temperatures, o.temperature)
 ),
 pinned AS (
     SELECT b.inn, b.kpp, b.product, b.sc_id
