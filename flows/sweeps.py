@@ -37,7 +37,8 @@ def sweep_sla(
         transferred, stayed = transfer_breached(con, when, movable)
         store.run(con, "DROP TABLE overdue")
         reassigned = assign_waiting(con, when)
-    send_immediate(settings, when)  # committed: hot leads assigned or transferred are announced (§8)
+    if transferred or reassigned:  # committed: their hot leads are announced now (§8)
+        send_immediate(settings, when)
     return {
         "breaches_recorded": recorded,
         "transferred": transferred,
