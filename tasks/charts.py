@@ -90,7 +90,8 @@ def heatmap(
 ) -> str:
     """A grid of percentages, red at 0 to green at 100; a blank cell had nothing to measure."""
     cell_w, cell_h, left, top = 70, 20, 130, 40
-    width, height = left + cell_w * len(columns) + 10, top + cell_h * len(rows) + 10
+    width = max(left + cell_w * len(columns) + 10, 7 * len(title) + 10)  # the title fits, too
+    height = top + cell_h * len(rows) + 10
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="{escape(title)}">',
