@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,9 @@ from schemas.rules import SLA_TERMS, WORKDAY_MINUTES, WORKDAY_START_MINUTE
 
 _DAY_SECONDS = WORKDAY_MINUTES * 60
 _US = 1_000_000
+_WORKDAY_US = _DAY_SECONDS * _US  # working µs in a working day
+_CALENDAR_DAY_US = 86_400 * _US
+_OPENING_US = WORKDAY_START_MINUTE * 60 * _US  # 09:00 local, µs after midnight
 _UTC_US = pl.Datetime("us", "UTC")
 _CALENDAR_SCHEMA = {"day": pl.Date, "is_working": pl.Boolean, "cum_start": pl.Int64}
 _OVERRIDE_KINDS = {"holiday": False, "workday": True}
@@ -126,22 +130,44 @@ def _constant_offsets(zones: list[str], first: datetime, last: datetime) -> dict
     return constant
 
 
+@dataclass(frozen=True)
+class _Days:
+    """A production calendar as arrays to gather from by day index (days since `first`)."""
+
+    first: date
+    last: date
+    epoch_day: int  # `first` as days since 1970-01-01
+    cum_us: pl.Series  # working µs before each day's 09:00
+    is_working: pl.Series
+    count: int
+
+
+def _days(calendar: pl.DataFrame, builder: str) -> _Days:
+    calendar = calendar.sort("day")
+    if calendar.is_empty():
+        raise ValueError(f"the production calendar is empty; build it with {builder}()")
+    first, last = calendar["day"][0], calendar["day"][-1]
+    return _Days(
+        first=first,
+        last=last,
+        epoch_day=(first - date(1970, 1, 1)).days,
+        cum_us=calendar["cum_start"] * _US,
+        is_working=calendar["is_working"],
+        count=calendar.height,
+    )
+
+
 def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> pl.DataFrame:
     """`__row` → `__hot`: working-time deadlines for the whole batch at once.
 
     Integer microseconds throughout. Working day k (0-based) opens after exactly k full
     working days, so the day on which a target of T working µs falls is
     k = (T − 1) // day_length: a gather, no join and no sort."""
-    calendar = calendar.sort("day")
-    if calendar.is_empty():
-        raise ValueError("the production calendar is empty; build it with calendar_for()")
-    first_day, last_day = calendar["day"][0], calendar["day"][-1]
-    epoch_day = (first_day - date(1970, 1, 1)).days
-    day_us, calendar_day_us = _DAY_SECONDS * _US, 86_400 * _US
-    opening = WORKDAY_START_MINUTE * 60 * _US
-    cum_us = calendar["cum_start"] * _US
-    is_working = calendar["is_working"]
-    workday_us = calendar.filter("is_working")["day"].cast(pl.Datetime("us")).dt.epoch("us")
+    cal = _days(calendar, "calendar_for")
+    first_day, last_day = cal.first, cal.last
+    epoch_day, cum_us, is_working = cal.epoch_day, cal.cum_us, cal.is_working
+    day_us, calendar_day_us, opening = _WORKDAY_US, _CALENDAR_DAY_US, _OPENING_US
+    workday_us = calendar.filter("is_working").sort("day")["day"].cast(pl.Datetime("us")).dt.epoch("us")
 
     earliest, latest = hot["arrived_at"].min(), hot["arrived_at"].max()
     assert isinstance(earliest, datetime) and isinstance(latest, datetime)
@@ -157,7 +183,7 @@ def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> p
         )
 
     day = pl.col("local_us") // calendar_day_us - epoch_day
-    inside = (day >= 0) & (day < calendar.height)
+    inside = (day >= 0) & (day < cal.count)
     safe_day = pl.when(inside).then(day).otherwise(0)
     since_opening = pl.col("local_us") % calendar_day_us - opening
     worked_today = (
@@ -243,14 +269,9 @@ def working_minutes_between(
     taken on Monday at 10:00 waited 120 minutes, not 65 hours. Each instant maps to the working
     time elapsed since the calendar's first day (`cum_start` plus the part of its day worked),
     so the answer is one subtraction per row. Null where either instant or the zone is null."""
-    calendar = calendar.sort("day")
-    if calendar.is_empty():
-        raise ValueError("the production calendar is empty; build it with production_calendar()")
-    first_day, last_day = calendar["day"][0], calendar["day"][-1]
-    epoch_day = (first_day - date(1970, 1, 1)).days
-    day_us, calendar_day_us = _DAY_SECONDS * _US, 86_400 * _US
-    opening = WORKDAY_START_MINUTE * 60 * _US
-    cum_us = calendar["cum_start"] * _US
+    cal = _days(calendar, "production_calendar")
+    first_day, last_day, epoch_day, cum_us = cal.first, cal.last, cal.epoch_day, cal.cum_us
+    day_us, calendar_day_us, opening = _WORKDAY_US, _CALENDAR_DAY_US, _OPENING_US
     zones = frame["timezone"].drop_nulls().unique().sort().to_list()
 
     def day_and_time(column: str) -> tuple[pl.Expr, pl.Expr]:
@@ -271,7 +292,7 @@ def working_minutes_between(
     for column in (start, end):
         index = indexed[f"__day_{column}"]
         low, high = index.min(), index.max()
-        if low is not None and (int(low) < 0 or int(high) >= calendar.height):  # type: ignore[arg-type]
+        if low is not None and (int(low) < 0 or int(high) >= cal.count):  # type: ignore[arg-type]
             raise ValueError(
                 f"{column} runs outside the production calendar {first_day}..{last_day}; "
                 "build it over the years of the instants"
@@ -280,7 +301,7 @@ def working_minutes_between(
     def elapsed(column: str) -> pl.Expr:
         day = pl.col(f"__day_{column}")
         worked = (pl.col(f"__clock_{column}") - opening).clip(0, day_us)
-        return pl.lit(cum_us).gather(day) + pl.when(pl.lit(calendar["is_working"]).gather(day)).then(
+        return pl.lit(cum_us).gather(day) + pl.when(pl.lit(cal.is_working).gather(day)).then(
             worked
         ).otherwise(0)
 
