@@ -13,7 +13,7 @@ import polars as pl
 
 from flows.ingest import UTC_US, connection_bookings
 from flows.notify import queue_notices
-from schemas.enums import EventKind, NoticeCause
+from schemas.enums import EventKind, NoticeCause, TransferReason
 from tasks.calendar import add_accept_deadlines, calendar_for
 from warehouse import repository as repo
 from warehouse import store
@@ -62,7 +62,7 @@ def move_leads(
     moved: pl.DataFrame,
     as_of: datetime,
     *,
-    reason: str,
+    reason: TransferReason,
     actor: str,
     sanction_id: int | None = None,
 ) -> pl.DataFrame:
@@ -83,8 +83,10 @@ def move_leads(
             "from_sc",
             "to_sc",
             transferred_at=pl.lit(as_of, UTC_US),
-            reason=pl.lit(reason),
-            missed_deadline=pl.col("missed_deadline") if reason == "breach" else pl.lit(None, UTC_US),
+            reason=pl.lit(reason.value),
+            missed_deadline=pl.col("missed_deadline")
+            if reason is TransferReason.BREACH
+            else pl.lit(None, UTC_US),
             sanction_id=pl.lit(sanction_id, pl.Int64),
         ),
     )
@@ -97,7 +99,7 @@ def move_leads(
         detail=pl.struct(
             "from_sc",
             "to_sc",
-            pl.lit(reason).alias("reason"),
+            pl.lit(reason.value).alias("reason"),
             pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
         ),
     )

@@ -4,6 +4,8 @@ opened read-only for the queries and released before anything is written."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,17 @@ def publish(period: Period, frames: dict[str, pl.DataFrame], written: str) -> No
     )
 
 
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
+    """Write beside `path`, then rename: a reader or a killed run never sees half a file."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise PipelineError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from exc
+
+
 @flow(name="report")
 def report(
     period: str | None = None,
@@ -100,29 +113,23 @@ def report(
     frames = read_metrics(settings.warehouse, chosen, when)
     if format == "html":
         target = Path(out) if out else settings.warehouse.parent / f"report-{chosen.name}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            render_html(
-                period=chosen.name,
-                as_of=when,
-                sla=frames["sla"],
-                trend=frames["trend"],
-                times=frames["take_times"],
-                time_summary=frames["time_to_take"],
-                backlog=frames["backlog"],
-                funnel_frame=frames["funnel"],
-                conversion=frames["conversion"],
-                notifications=frames["notifications"],
-            ),
-            encoding="utf-8",
+        page = render_html(
+            period=chosen.name,
+            as_of=when,
+            sla=frames["sla"],
+            trend=frames["trend"],
+            times=frames["take_times"],
+            time_summary=frames["time_to_take"],
+            backlog=frames["backlog"],
+            funnel_frame=frames["funnel"],
+            conversion=frames["conversion"],
+            notifications=frames["notifications"],
         )
+        _replace(target, lambda partial: partial.write_text(page, encoding="utf-8"))
     else:
         target = Path(out) if out else settings.warehouse.parent / f"report-{chosen.name}"
-        target.mkdir(parents=True, exist_ok=True)
         for name, data in frames.items():
-            if format == "parquet":
-                data.write_parquet(target / f"{name}.parquet")
-            else:
-                data.write_csv(target / f"{name}.csv")
+            writer = data.write_parquet if format == "parquet" else data.write_csv
+            _replace(target / f"{name}.{format}", writer)
     publish(chosen, frames, str(target))
     return {"period": chosen.name, "written": str(target), "tables": {k: v.height for k, v in frames.items()}}

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from flows.placement import move_leads
-from schemas.enums import SanctionKind
+from schemas.enums import SanctionKind, TransferReason
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.periods import Period, bounds_by_centre, quarter_end
@@ -162,7 +162,7 @@ def transfer_client(
             con,
             leads,
             as_of,
-            reason=SanctionKind.TRANSFER_CLIENT.value,
+            reason=TransferReason.TRANSFER_CLIENT,
             actor=f"principal:{by}",
             sanction_id=sanction_id,
         )

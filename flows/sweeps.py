@@ -11,7 +11,7 @@ from prefect import flow
 from flows.ingest import connection_bookings, resolve_as_of
 from flows.notify import queue_notices, send_immediate
 from flows.placement import arrive, move_leads, record_events
-from schemas.enums import EventKind, Temperature
+from schemas.enums import EventKind, Temperature, TransferReason
 from schemas.settings import load_settings
 from tasks.assign import assign_service_centres, booked_centres, choose_transfer_targets
 from warehouse import repository as repo
@@ -64,7 +64,11 @@ def transfer_breached(
         return 0, 0
     targets = choose_transfer_targets(candidates, repo.eligible_centres(con, as_of), repo.sc_loads(con))
     moved = move_leads(
-        con, targets.filter(pl.col("to_sc").is_not_null()), as_of, reason="breach", actor="sweep:sla"
+        con,
+        targets.filter(pl.col("to_sc").is_not_null()),
+        as_of,
+        reason=TransferReason.BREACH,
+        actor="sweep:sla",
     )
     return moved.height, targets.height - moved.height
 

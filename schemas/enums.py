@@ -131,3 +131,10 @@ class SanctionKind(StrEnum):
     EXCLUDE = "exclude"  # §9.1.2-3: no new leads for the SC, until the quarter's end or for good
     CLOSE_PRODUCT = "close_product"  # §9.1.5: the SC no longer sells the product
     TRANSFER_CLIENT = "transfer_client"  # §9.1.4: the client x product belongs to another SC
+
+
+class TransferReason(StrEnum):
+    """`lead_transfers.reason`: why a lead moved to another SC (SPEC §6 "Transfer", §9.1)."""
+
+    BREACH = "breach"  # the transfer policy, after a missed deadline
+    TRANSFER_CLIENT = "transfer_client"  # a principal gave the client to another SC (§9.1.4)

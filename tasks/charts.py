@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-# SPEC §5.2 indicators: hot = red, warm = yellow, cold = blue.
-TEMPERATURE_COLOURS = {"hot": "#d62728", "warm": "#e8b100", "cold": "#1f77b4"}
+from schemas.labels import TEMPERATURE_LABELS
+
+# SPEC §5.2 indicators, the same colours as in the messages to SCs.
+TEMPERATURE_COLOURS = {t.value: label.colour_hex for t, label in TEMPERATURE_LABELS.items()}
 _FONT = 'font-family="sans-serif" font-size="11"'
 
 

@@ -10,10 +10,11 @@ from html import escape
 
 import polars as pl
 
+from schemas.enums import Temperature
 from tasks.calendar import working_minutes_between
 from tasks.charts import TEMPERATURE_COLOURS, bars, funnel, heatmap
 
-TEMPERATURES = ("hot", "warm", "cold")
+TEMPERATURES = tuple(t.value for t in Temperature)  # hottest first
 AGE_BANDS = ("0-1d", "1-3d", "3-7d", "7-30d", "30d+")
 # Histogram bins of the time to take: working minutes for hot, calendar hours otherwise.
 HOT_BINS = (30.0, 60.0, 120.0, 180.0, 360.0)

@@ -65,6 +65,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["sanction", "lift", "42"], "sanction 42 does not exist"),
         (["sanction", "propose", "--period", "March"], "is not one of 2026-Q1, 2026-03 or 2026-W10"),
         (["notify", "--as-of", "2026-03-06T09:00"], "has no UTC offset"),
+        (["report", "--out", "{feed}/report.html"], "cannot write"),
     ],
 )
 def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse, args, message):

@@ -6,7 +6,6 @@ function `pp notify` runs. The flow-level tests (ingest, sweep, CLI) are at the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -221,9 +220,7 @@ def test_server_down_then_up_delivers_once_with_attempts_counted(warehouse, smtp
     smtp.stop()
     _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
     settings = _settings(warehouse)
-    started = time.perf_counter()
     down = deliver(settings, T0)
-    assert time.perf_counter() - started < 5  # a refused connection costs no timeout
     assert (down.due, down.sent, down.retry_later) == (1, 0, 1)
     row = _row(warehouse)
     assert (row["status"], row["attempts"], row["next_attempt_at"]) == (
@@ -322,10 +319,7 @@ def test_a_hundred_scs_in_one_run(warehouse, smtp, monkeypatch):
         store.insert(con, "service_centers", centres)
     sc_ids = centres["sc_id"].to_list()
     _assign(warehouse, [{"sc_id": sc, "temperature": t} for sc in sc_ids for t in ("hot", "hot", "warm")], T0)
-    started = time.perf_counter()
     summary = deliver(_settings(warehouse), T0)
-    elapsed = time.perf_counter() - started
-    print(f"100 SCs: {summary.sent} messages in {elapsed:.2f} s")
     assert (summary.due, summary.sent) == (100, 100)
     assert sorted(r.recipients[0] for r in smtp.received) == sorted(centres["notify_email"])
     assert {len(_links(r.message)) for r in smtp.received} == {2}  # the warm lead waits for the digest
