@@ -392,9 +392,7 @@ def _acting(as_of: str | None, by: str | None) -> tuple[datetime, str]:
 def _applied(result: dict[str, Any], what: str) -> None:
     until = f"until {result['ends_at'].isoformat()}" if result["ends_at"] else "for good"
     if result["already_in_force"]:
-        out.print(
-            f"sanction {result['sanction_id']} already does this: {what}, {until}; nothing changed"
-        )
+        out.print(f"sanction {result['sanction_id']} already does this: {what}, {until}; nothing changed")
     else:
         out.print(f"sanction {result['sanction_id']}: {what}, {until}")
 

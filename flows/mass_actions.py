@@ -14,24 +14,13 @@ from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.mass import deal_to_managers, plan_distribution
+from warehouse import repository as repo
 from warehouse import store
-
-UTC_US = pl.Datetime("us", "UTC")
 
 
 def _require_sc(con: store.Connection, sc_id: str) -> None:
     if not store.scalar(con, "SELECT count(*) FROM service_centers WHERE sc_id = ?", [sc_id]):
         raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
-
-
-def _events(rows: pl.DataFrame, kind: EventKind, as_of: datetime, actor: str, *detail: str) -> pl.DataFrame:
-    return rows.select(
-        "lead_id",
-        occurred_at=pl.lit(as_of, UTC_US),
-        kind=pl.lit(kind.value),
-        actor=pl.lit(actor),
-        detail=pl.struct(*detail).struct.json_encode(),
-    )
 
 
 @flow(name="assign-managers")
@@ -79,10 +68,13 @@ def assign_managers(
         )
         with store.staged(dealt=dealt) as files:
             store.run(con, store.sql("apply_managers"), files)
-        store.insert(
+        repo.record_events(
             con,
-            "lead_events",
-            _events(dealt, EventKind.MANAGER_ASSIGNED, when, f"sc:{sc_id}", "manager_id", "previous_manager"),
+            dealt,
+            EventKind.MANAGER_ASSIGNED,
+            f"sc:{sc_id}",
+            when,
+            detail=pl.struct("manager_id", "previous_manager"),
         )
     got = dict(dealt.group_by("manager_id").len().iter_rows())
     return {
@@ -109,16 +101,13 @@ def distribute(
         plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), start, end)
         with store.staged(plan=plan) as files:
             store.run(con, store.sql("apply_plan"), files)
-        store.insert(
+        repo.record_events(
             con,
-            "lead_events",
-            _events(
-                plan.with_columns(pl.col("planned_on").cast(pl.String)),
-                EventKind.PLANNED,
-                when,
-                f"sc:{sc_id}",
-                "planned_on",
-            ),
+            plan,
+            EventKind.PLANNED,
+            f"sc:{sc_id}",
+            when,
+            detail=pl.struct(pl.col("planned_on").cast(pl.String)),
         )
     per_day = plan.group_by("planned_on").len().sort("planned_on")
     return {

@@ -34,29 +34,6 @@ def arrive(
     return add_accept_deadlines(at_centre, calendar).drop("timezone")
 
 
-def record_events(
-    con: store.Connection,
-    leads: pl.DataFrame,
-    kind: EventKind,
-    actor: str,
-    as_of: datetime,
-    *,
-    detail: pl.Expr,
-) -> None:
-    """One `lead_events` row per lead, its detail a JSON object built from the lead's columns."""
-    store.insert(
-        con,
-        "lead_events",
-        leads.select(
-            "lead_id",
-            occurred_at=pl.lit(as_of, UTC_US),
-            kind=pl.lit(kind.value),
-            actor=pl.lit(actor),
-            detail=detail.struct.json_encode(),
-        ),
-    )
-
-
 def move_leads(
     con: store.Connection,
     moved: pl.DataFrame,
@@ -90,7 +67,7 @@ def move_leads(
             sanction_id=pl.lit(sanction_id, pl.Int64),
         ),
     )
-    record_events(
+    repo.record_events(
         con,
         arrived,
         EventKind.TRANSFERRED,

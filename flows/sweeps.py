@@ -10,7 +10,7 @@ from prefect import flow
 
 from flows.ingest import connection_bookings, resolve_as_of
 from flows.notify import queue_notices, send_immediate
-from flows.placement import arrive, move_leads, record_events
+from flows.placement import arrive, move_leads
 from schemas.enums import EventKind, Temperature, TransferReason
 from schemas.settings import load_settings
 from tasks.assign import assign_service_centres, booked_centres, choose_transfer_targets
@@ -90,7 +90,7 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
     placed = arrive(con, placed, as_of)
     with store.staged(placed=placed.select("lead_id", "sc_id", "arrived_at", "accept_deadline")) as files:
         store.run(con, store.sql("apply_assignment"), files)
-    record_events(
+    repo.record_events(
         con,
         placed,
         EventKind.ASSIGNED,
@@ -114,7 +114,7 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
         stale = store.frame(con, store.sql("stale_leads"), {"as_of": when})
         with store.staged(stale=stale.select("lead_id")) as files:
             store.run(con, store.sql("block_leads"), {"as_of": when, **files})
-        record_events(
+        repo.record_events(
             con,
             stale,
             EventKind.BLOCKED,

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from schemas.enums import Temperature
+from schemas.enums import EventKind, Temperature
 from schemas.rules import DATA
 from warehouse.store import Connection, frame, insert, run, scalar, sql, staged
 
@@ -116,3 +116,26 @@ def record_breaches(con: Connection, as_of: datetime) -> int:
     before = int(scalar(con, "SELECT count(*) FROM sla_breaches"))
     run(con, sql("record_breaches"), {"as_of": as_of})
     return int(scalar(con, "SELECT count(*) FROM sla_breaches")) - before
+
+
+def record_events(
+    con: Connection,
+    leads: pl.DataFrame,
+    kind: EventKind,
+    actor: str,
+    as_of: datetime,
+    *,
+    detail: pl.Expr,
+) -> None:
+    """One `lead_events` row per lead, its detail a JSON object built from the lead's columns."""
+    insert(
+        con,
+        "lead_events",
+        leads.select(
+            "lead_id",
+            occurred_at=pl.lit(as_of, pl.Datetime("us", "UTC")),
+            kind=pl.lit(kind.value),
+            actor=pl.lit(actor),
+            detail=detail.struct.json_encode(),
+        ),
+    )
