@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from rich.table import Table
 
 from schemas.enums import LeadType, Temperature
 from schemas.errors import PipelineError
+from schemas.instants import check_in_calendar
 from schemas.settings import load_settings
 from tasks.lifecycle import Contact, Stage
 
@@ -70,7 +71,11 @@ def parse_as_of(value: str | None, *, option: str = "--as-of") -> datetime | Non
         ) from None
     if parsed.tzinfo is None:
         raise PipelineError(f"{option} {value!r} has no UTC offset; add one, e.g. +03:00")
-    return parsed
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise PipelineError(f"{option} {value!r} is out of range; give a real instant") from None
+    return check_in_calendar(parsed, option=option)
 
 
 @contextmanager
@@ -90,6 +95,7 @@ def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     warehouse: Annotated[
         Path | None,
         typer.Option("--warehouse", envvar="PP_WAREHOUSE", help="warehouse file [default: data/pp.duckdb]"),
@@ -97,6 +103,10 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs")] = False,
 ) -> None:
     _State.warehouse = warehouse
+    if ctx.resilient_parsing or "--help" in sys.argv:
+        return
+    load_settings(warehouse=warehouse)  # every PP_* setting is checked before any work starts
+    _check_prefect_server()
     if not verbose:
         # Run logs stay in Prefect (the UI, the API); the terminal gets pp's own one-line
         # messages, not a run's traceback for a user error that pp reports anyway.
@@ -593,7 +603,55 @@ def demo(
     print_demo_summary(out, result)
 
 
+def _check_prefect_server() -> None:
+    """With `PREFECT_API_URL` set, runs are recorded there: an unreachable server is the
+    user's setup to fix, said in one line before anything starts."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0]
+        raise PipelineError(
+            f"the Prefect server at {url} (PREFECT_API_URL) is not reachable ({reason}); "
+            "start it, or unset PREFECT_API_URL to run with a temporary local server"
+        ) from None
+
+
+GLOBAL_FLAGS = ("--verbose", "-v")
+GLOBAL_WITH_VALUE = ("--warehouse",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Users type `pp report --warehouse X` as often as `pp --warehouse X report`: the global
+    options are taken wherever they stand (up to a `--`) and put before the command."""
+    front: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest += args[position:]
+            break
+        if arg in GLOBAL_FLAGS or (arg.split("=", 1)[0] in GLOBAL_WITH_VALUE and "=" in arg):
+            front.append(arg)
+        elif arg in GLOBAL_WITH_VALUE:
+            front += args[position : position + 2]
+            position += 1
+        else:
+            rest.append(arg)
+        position += 1
+    return front + rest
+
+
 def main() -> None:
+    from flows.lifetime import tie_children_to_this_process
+
+    tie_children_to_this_process()
+    sys.argv[1:] = hoist_global_options(sys.argv[1:])
     try:
         app()
     except PipelineError as exc:

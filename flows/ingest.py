@@ -16,6 +16,7 @@ from flows import progress
 from flows.notify import queue_notices, send_immediate
 from schemas.enums import EventKind, LeadType, ReasonCode, Status
 from schemas.errors import PipelineError
+from schemas.instants import resolve_as_of
 from schemas.rules import CONNECTION_BOOKING, SourceRule, source_rules
 from schemas.settings import Settings, load_settings
 from tasks.assign import assign_service_centres, booked_centres
@@ -54,15 +55,6 @@ class FeedSummary:
     unassigned: int = 0
     already_loaded: bool = False
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
-
-
-def resolve_as_of(as_of: datetime | None) -> datetime:
-    """Every flow reasons at an explicit instant; a naive one is refused, not guessed."""
-    if as_of is None:
-        return datetime.now(UTC)
-    if as_of.tzinfo is None:
-        raise PipelineError(f"--as-of {as_of.isoformat()} has no UTC offset; add one, e.g. +03:00")
-    return as_of.astimezone(UTC)
 
 
 def check_feed(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.enums import Temperature
 from schemas.rules import TRANSFERABLE
+
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)|\d+(\.\d+)?%", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -18,7 +23,7 @@ class Settings(BaseSettings):
     warehouse: Path = Path("data/pp.duckdb")
     base_url: str = "http://localhost:8080"
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int = Field(25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
@@ -83,6 +88,37 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`PP_SMTP_HOST=` in the environment switches SMTP off, whatever a `.env` file says."""
         return None if value == "" else value
+
+    @field_validator("feed_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; use e.g. Europe/Moscow") from None
+        return value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not _MEMORY_SIZE.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a memory size; use e.g. 512MB or 2GB")
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError(f"{value!r} is not an e-mail address; use e.g. leads@example.com")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) address; use e.g. https://crm.example.com")
+        return value.rstrip("/")
 
     @property
     def outbox(self) -> Path:

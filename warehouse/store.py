@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -131,11 +132,31 @@ def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Conn
             con.begin()
             yield con
             con.commit()
-        except BaseException:
-            con.rollback()
+        except BaseException as exc:
+            # A failed commit may already have ended the transaction, or DuckDB may have
+            # invalidated the database: the cause is what the user must see, not the rollback.
+            with suppress(duckdb.Error):
+                con.rollback()
+            if _no_space(exc):
+                raise PipelineError(
+                    f"no space left on the device of warehouse {path} (or of the temporary folder "
+                    f"{tempfile.gettempdir()}); nothing was written: free some space and run it again"
+                ) from exc
             raise
         finally:
-            con.close()
+            with suppress(duckdb.Error):
+                con.close()
+
+
+def _no_space(exc: BaseException | None) -> bool:
+    """A full disk, however it surfaced: an OS error, or DuckDB's or polars' text of it."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @contextmanager
