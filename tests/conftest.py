@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,20 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Path:
-    """A warehouse file with the schema and the bundled demo reference loaded."""
+@pytest.fixture(scope="session")
+def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pp init` once for the session: the 2015-2040 working calendar takes a while to build."""
     from flows.initialise import init_warehouse
 
-    path = tmp_path / "pp.duckdb"
+    path = tmp_path_factory.mktemp("template") / "pp.duckdb"
     init_warehouse(path)
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, warehouse_template: Path) -> Path:
+    """A warehouse file with the schema and the bundled demo reference loaded (a copy of
+    the session's template: the file is whole once its connection closed)."""
+    path = tmp_path / "pp.duckdb"
+    shutil.copyfile(warehouse_template, path)
     return path

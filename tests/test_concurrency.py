@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 PP = str(Path(sys.executable).with_name("pp"))
 
