@@ -30,9 +30,11 @@ from schemas.placeholders import (
     Placeholders,
     fictitious_national_numbers,
     load_placeholders,
+    load_region_names,
     load_regions,
 )
 from schemas.rules import RUSSIAN_NATIONAL_FIRST_DIGITS, SourceRule
+from tasks.reference import code_lookup, resolve_codes
 
 VALID_SCHEMA: dict[str, pl.DataType] = {
     "row_number": pl.Int64(),
@@ -366,6 +368,7 @@ def _as_of(default_event_at: datetime) -> pl.Expr:
 def _stages(
     rows: pl.DataFrame,
     rule: SourceRule,
+    products: pl.DataFrame,
     default_event_at: datetime,
     naive_timezone: str,
     placeholders: Placeholders,
@@ -381,9 +384,15 @@ def _stages(
     def lowered(expr: pl.Expr) -> pl.Expr:
         return _blank_to_null(expr).str.to_lowercase()
 
-    def region_code(expr: pl.Expr) -> pl.Expr:  # "6" means "06"
+    region_names = load_region_names()
+
+    def region_code(expr: pl.Expr) -> pl.Expr:  # "6" means "06", "Москва" means "77"
         given = _blank_to_null(expr)
-        return pl.when(given.str.contains(r"^[0-9]{1,2}$")).then(given.str.zfill(2)).otherwise(given)
+        return (
+            pl.when(given.str.contains(r"^[0-9]{1,2}$"))
+            .then(given.str.zfill(2))
+            .otherwise(given.str.to_lowercase().replace_strict(region_names, default=given))
+        )
 
     def alias_of(aliases: dict[str, str]) -> Callable[[pl.Expr], pl.Expr]:
         return lambda expr: lowered(expr).replace_strict(aliases, default=None, return_dtype=pl.String)
@@ -404,7 +413,8 @@ def _stages(
             whole_number_text(_blank_to_null(col("kpp")).str.to_uppercase()).alias("_kpp_given"),
             _blank_to_null(col("company_name")).alias("company_name"),
             _recode(rows["region"], region_code).alias("_region_given"),
-            _recode(rows["product"], lowered).alias("product"),
+            _recode(rows["product"], lowered).alias("_product_given"),
+            _recode(rows["product"], lambda given: resolve_codes(given, products)).alias("product"),
             _blank_to_null(col("phone")).alias("_phone_raw"),
             normalize_email(col("email")).alias("email"),
             _blank_to_null(col("contact_name")).alias("contact_name"),
@@ -461,7 +471,6 @@ class _Check(NamedTuple):
 
 def _checks(
     rule: SourceRule,
-    known_products: frozenset[str],
     default_event_at: datetime,
     regions: frozenset[str],
 ) -> list[_Check]:
@@ -515,11 +524,11 @@ def _checks(
             kpp.is_not_null() & (inn.str.len_bytes() == 12),
             pl.lit("KPP given with a 12-digit INN; an entrepreneur has no KPP"),
         ),
-        _Check(ReasonCode.UNKNOWN_PRODUCT, product.is_null(), pl.lit("product is missing")),
+        _Check(ReasonCode.UNKNOWN_PRODUCT, col("_product_given").is_null(), pl.lit("product is missing")),
         _Check(
             ReasonCode.UNKNOWN_PRODUCT,
-            ~product.is_in(sorted(known_products)),
-            pl.format("product '{}' is not a known product", _echo("product")),
+            product.is_null(),
+            pl.format("product '{}' is not a known product", _echo("_product_given")),
         ),
         _Check(
             ReasonCode.UNKNOWN_REGION,
@@ -594,13 +603,16 @@ def validate_feed_rows(
     rows: pl.DataFrame,
     *,
     rule: SourceRule,
-    known_products: frozenset[str],
+    known_products: frozenset[str] | pl.DataFrame,
     default_event_at: datetime,
     naive_timezone: str,
     placeholders: Placeholders | None = None,
     regions: frozenset[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split feed rows into `(valid, quarantined)`; each row lands in exactly one of them.
+
+    `known_products` is a `tasks.reference.code_lookup` of the products (a feed may write a
+    product's code in any case, or its name), or just their codes; a valid row carries the code.
 
     `default_event_at` (the run's as-of, timezone-aware) fills a missing `event_at` and is the
     latest acceptable one; `naive_timezone` is where an `event_at` without offset was written.
@@ -609,14 +621,19 @@ def validate_feed_rows(
         raise ValueError("default_event_at must be timezone-aware")
     placeholders = placeholders if placeholders is not None else load_placeholders()
     regions = regions if regions is not None else load_regions()
-    checks = _checks(rule, known_products, default_event_at, regions)
+    products = (
+        known_products
+        if isinstance(known_products, pl.DataFrame)
+        else code_lookup(pl.Series(sorted(known_products), dtype=pl.String))
+    )
+    checks = _checks(rule, default_event_at, regions)
     event_layout = _sniff_event_layout(rows["event_at"]) if "event_at" in rows.columns else None
 
     rows = rows.with_columns(
         pl.lit(None, pl.String).alias(name) for name in FEED_COLUMNS if name not in rows.columns
     ).with_columns(pl.col("row_number").cast(pl.Int64), pl.col(list(FEED_COLUMNS)).cast(pl.String))
     frame = rows.lazy()
-    for stage in _stages(rows, rule, default_event_at, naive_timezone, placeholders, event_layout):
+    for stage in _stages(rows, rule, products, default_event_at, naive_timezone, placeholders, event_layout):
         frame = frame.with_columns(stage)
     prepared = frame.collect()
 

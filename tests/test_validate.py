@@ -20,6 +20,7 @@ from schemas.placeholders import (
     load_regions,
 )
 from schemas.rules import source_rules
+from tasks.reference import code_lookup
 from tasks.validate import (
     QUARANTINE_SCHEMA,
     VALID_SCHEMA,
@@ -440,10 +441,10 @@ def test_region_defaults_to_the_inn_prefix_and_is_zero_padded() -> None:
 
 
 def test_unknown_given_regions() -> None:
-    rows = feed({"region": "Свердловская область"}, {"region": "666"}, {"region": "0"})
+    rows = feed({"region": "Свердловск"}, {"region": "666"}, {"region": "0"})
     _, quarantined = run(rows)
     assert quarantined["detail"].to_list() == [
-        "region 'Свердловская область' is not a known region code",
+        "region 'Свердловск' is not a known region code",
         "region '666' is not a known region code",
         "region '00' is not a known region code",
     ]
@@ -756,3 +757,30 @@ def test_a_one_letter_top_level_domain_is_refused() -> None:
     """Deliberately stricter than RFC syntax: no top-level domain has one letter, so
     `ivan@mail.r` is a typo, not an address."""
     assert column(["ivan@mail.r"], email_is_well_formed(pl.col("x"))) == [False]
+
+
+# --- Reference codes as users write them (SPEC §16) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "code"),
+    [("Москва", "77"), (" свердловская ОБЛАСТЬ ", "66"), ("Донецкая Народная Республика", "80"), ("6", "06")],
+)
+def test_a_region_may_be_given_by_its_name(region: str, code: str) -> None:
+    valid, quarantined = run(feed({"region": region}))
+    assert quarantined.is_empty()
+    assert valid["region"].to_list() == [code]
+
+
+def test_a_product_may_be_given_in_any_case_or_by_its_name() -> None:
+    products = code_lookup(
+        pl.Series(["EXTERN", "elba"]),
+        pl.Series(["Контур.Экстерн — отчётность через интернет", "Контур.Эльба"]),
+    )
+    given = ["extern", "EXTERN", "Extern", "контур.экстерн", "Контур.Экстерн — отчётность через интернет",
+             "ELBA", "Контур.Эльба", "Контур.Банк"]  # fmt: skip
+    valid, quarantined = run(feed(*({"product": p} for p in given)), known_products=products)
+    assert valid["product"].to_list() == ["EXTERN"] * 5 + ["elba"] * 2
+    assert quarantined.select("row_number", "detail").rows() == [
+        (8, "product 'контур.банк' is not a known product")
+    ]
