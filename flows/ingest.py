@@ -24,6 +24,7 @@ from tasks.calendar import add_accept_deadlines, calendar_for
 from tasks.classify import classify_rows
 from tasks.dedup import KEY, collapse_batch, plan_merges
 from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches
+from tasks.reference import code_lookup, product_lookup, resolve_code
 from tasks.validate import validate_feed_rows
 from warehouse import repository as repo
 from warehouse import store
@@ -68,16 +69,19 @@ def check_feed(
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
         reference = repo.reference_frames(con)
-    products = set(reference["products"]["product"])
-    centres = set(reference["service_centers"]["sc_id"])
-    if product is not None and product not in products:
-        raise PipelineError(f"unknown product {product!r}; expected one of {', '.join(sorted(products))}")
+    if product is not None:  # SPEC §16: the code in any case, or the product's name
+        given, product = product, resolve_code(product, product_lookup(reference["products"]))
+        if product is None:
+            known = ", ".join(reference["products"]["product"])
+            raise PipelineError(f"unknown product {given!r}; expected one of {known}")
     if rule.temperature is None and sc_id is None:
         raise PipelineError(f"source {source} needs --sc: the service centre creating the leads")
     if rule.temperature is not None and sc_id is not None:
         raise PipelineError(f"--sc is only for --source sc_created, not {source}")
-    if sc_id is not None and sc_id not in centres:
-        raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
+    if sc_id is not None:
+        given, sc_id = sc_id, resolve_code(sc_id, code_lookup(reference["service_centers"]["sc_id"]))
+        if sc_id is None:
+            raise PipelineError(f"unknown service centre {given!r}; see the service_centers table")
     layout = inspect_feed(path)
     needed = {
         "product (or pass --product)": product is None and "product" not in layout.present,
@@ -99,7 +103,7 @@ class BatchContext:
     feed_id: int
     as_of: datetime
     request: FeedRequest
-    products: frozenset[str]
+    products: pl.DataFrame  # how feeds may write each product: `tasks.reference.code_lookup`
     timezones: pl.DataFrame  # sc_id, timezone
     calendar: pl.DataFrame  # the production calendar around as_of, overrides applied
     naive_timezone: str
@@ -379,7 +383,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         feed_id=repo.next_id(con, "feeds", "feed_id"),
         as_of=as_of,
         request=request,
-        products=frozenset(reference["products"]["product"]),
+        products=product_lookup(reference["products"]),
         timezones=reference["service_centers"].select("sc_id", "timezone"),
         calendar=calendar_for(pl.Series([as_of]), reference["calendar_overrides"]),
         naive_timezone=settings.feed_timezone,

@@ -19,6 +19,7 @@ from schemas.enums import SanctionKind, TransferReason
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.periods import Period, bounds_by_centre, quarter_end
+from tasks.reference import code_lookup, product_lookup, resolve_code
 from warehouse import repository as repo
 from warehouse import store
 
@@ -44,18 +45,23 @@ class Measure:
     created_by: str = "unknown"
 
 
-def _centre_zone(con: store.Connection, sc_id: str) -> str:
-    found = store.scalar(con, "SELECT timezone FROM service_centers WHERE sc_id = ?", [sc_id])
-    if found is None:
+def _centre(con: store.Connection, given: str) -> tuple[str, str]:
+    """The SC's code as the reference spells it (SPEC §16: any case) and its zone."""
+    centres = store.frame(con, "SELECT sc_id, timezone FROM service_centers")
+    sc_id = resolve_code(given, code_lookup(centres["sc_id"]))
+    if sc_id is None:
         raise PipelineError(
-            f"service centre {sc_id!r} is not in the reference data; see `pp init --reference`"
+            f"service centre {given!r} is not in the reference data; see `pp init --reference`"
         )
-    return str(found)
+    return sc_id, str(centres.filter(pl.col("sc_id") == sc_id)["timezone"].item())
 
 
-def _check_product(con: store.Connection, product: str) -> None:
-    if store.scalar(con, "SELECT count(*) FROM products WHERE product = ?", [product]) == 0:
-        raise PipelineError(f"product {product!r} is not in the reference data")
+def _product(con: store.Connection, given: str) -> str:
+    """The product's code as the reference spells it; the code in any case or the name will do."""
+    product = resolve_code(given, product_lookup(store.frame(con, "SELECT product, name FROM products")))
+    if product is None:
+        raise PipelineError(f"product {given!r} is not in the reference data")
+    return product
 
 
 def _impose(con: store.Connection, measure: Measure, as_of: datetime) -> tuple[int, bool]:
@@ -112,7 +118,7 @@ def exclude_centre(
     own zone, or for good. Its open leads stay with it."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        zone = _centre_zone(con, sc_id)
+        sc_id, zone = _centre(con, sc_id)
         measure = Measure(
             SanctionKind.EXCLUDE,
             sc_id,
@@ -130,8 +136,8 @@ def close_product(
     """§9.1.5: the SC gets no new leads of the product, for good (until lifted)."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        _centre_zone(con, sc_id)
-        _check_product(con, product)
+        sc_id, _ = _centre(con, sc_id)
+        product = _product(con, product)
         measure = Measure(SanctionKind.CLOSE_PRODUCT, sc_id, product=product, reason=reason, created_by=by)
         sanction_id, is_new = _impose(con, measure, as_of)
     return _result(sanction_id, is_new, measure, product=product)
@@ -144,8 +150,8 @@ def transfer_client(
     and start afresh (`new`, a new deadline), and its future leads are assigned there (§6)."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        _centre_zone(con, to_sc)
-        _check_product(con, product)
+        to_sc, _ = _centre(con, to_sc)
+        product = _product(con, product)
         sells = store.scalar(
             con, "SELECT list_contains(products, ?) FROM service_centers WHERE sc_id = ?", [product, to_sc]
         )

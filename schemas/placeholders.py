@@ -67,3 +67,16 @@ def load_regions() -> frozenset[str]:
     if bad:
         raise ValueError(f"regions.csv: codes must be two digits, got {bad}")
     return frozenset(codes)
+
+
+@cache
+def load_region_names() -> dict[str, str]:
+    """Lower-cased region names from `regions.csv` -> the region's code, for feeds that write
+    `Москва` for 77. A name listed under two codes (a region with a second tax-office code,
+    like 80 and 93) means the first, the region's own."""
+    with (DATA / "regions.csv").open(encoding="utf-8") as fh:
+        rows = sorted((row["code"].strip(), row["name"].strip().lower()) for row in csv.DictReader(fh))
+    names: dict[str, str] = {}
+    for code, name in rows:
+        names.setdefault(name, code)
+    return names

@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
+
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators: a line break, a tab or
+# an ESC in a name breaks every CSV, letter and screen that shows it, so no cell may hold one.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_NAMES = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\t": "a tab",
+    "\x1b": "an ESC",
+}
+
+
+def control_character_problem(value: str) -> str | None:
+    """What is wrong with a reference cell holding a control character, or None."""
+    found = _CONTROL_CHARACTERS.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    what = _CONTROL_NAMES.get(char, "a control character")
+    return f"holds {what} (U+{ord(char):04X}); remove it: names and codes are one line of text"
+
+
+class ReferenceRow(BaseModel):
+    """A row of a reference file; every cell is checked before its own field's rules."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        problem = control_character_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 def _split(value: object) -> object:
@@ -16,7 +51,7 @@ def _split(value: object) -> object:
     return value
 
 
-class ServiceCentre(BaseModel):
+class ServiceCentre(ReferenceRow):
     sc_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     timezone: str
@@ -42,18 +77,18 @@ class ServiceCentre(BaseModel):
         return [code.zfill(2) for code in value]
 
 
-class Manager(BaseModel):
+class Manager(ReferenceRow):
     manager_id: str = Field(min_length=1)
     sc_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
 
 
-class Product(BaseModel):
-    product: str = Field(min_length=1, pattern=r"^[a-z0-9_\-]+$")
+class Product(ReferenceRow):
+    product: str = Field(min_length=1, pattern=r"^[\w\-.]+$")  # the user's code, in any case
     name: str = Field(min_length=1)
 
 
-class CalendarDay(BaseModel):
+class CalendarDay(ReferenceRow):
     date: date
     kind: Literal["holiday", "workday"]
 

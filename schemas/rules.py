@@ -38,6 +38,10 @@ NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago
 TRANSFERABLE: frozenset[Temperature] = frozenset({Temperature.HOT, Temperature.WARM})
 PINNING_BOOKINGS: tuple[BookingKind, ...] = (BookingKind.INVOICE, BookingKind.PAID_PERIOD)
 HOTTEST_FIRST: tuple[Temperature, ...] = tuple(Temperature)  # SPEC §5.3 merge order
+# SPEC §1: the first digit of a Russian national number, after +7 (the numbering plan): 3 and 4
+# geographic, 8 non-geographic and toll-free, 9 mobile. +7 7… is Kazakhstan; 0, 1, 2, 5 and 6 are
+# not used in Russia.
+RUSSIAN_NATIONAL_FIRST_DIGITS: tuple[str, ...] = ("3", "4", "8", "9")
 
 
 @dataclass(frozen=True)

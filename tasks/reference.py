@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TextIO
 
 import polars as pl
 from pydantic import BaseModel, ValidationError
@@ -13,22 +14,44 @@ from schemas.reference import REFERENCE_FILES, ServiceCentre
 
 
 def _rows(path: Path, model: type[BaseModel]) -> list[BaseModel]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(model.model_fields) - set(reader.fieldnames or ())
-        if missing:
+    """The file's rows as models; the first bad one fails the load, named by the line a text
+    editor shows it on (the header is line 1; a quoted cell may span lines)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return _parse(path.name, fh, model)
+    except UnicodeDecodeError as exc:
+        raise PipelineError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8") from exc
+    except csv.Error as exc:
+        raise PipelineError(f"{path.name}: not a readable CSV file ({exc})") from exc
+
+
+def _parse(file_name: str, text: TextIO, model: type[BaseModel]) -> list[BaseModel]:
+    reader = csv.reader(text)
+    headers = next(reader, [])
+    missing = set(model.model_fields) - set(headers)
+    if missing:
+        raise PipelineError(
+            f"{file_name}: missing column(s) {', '.join(sorted(missing))}; "
+            f"expected {', '.join(model.model_fields)}"
+        )
+    rows = []
+    last_line = reader.line_num
+    for cells in reader:
+        line, last_line = last_line + 1, reader.line_num
+        if not cells:  # a blank line
+            continue
+        if len(cells) != len(headers):
             raise PipelineError(
-                f"{path.name}: missing column(s) {', '.join(sorted(missing))}; "
-                f"expected {', '.join(model.model_fields)}"
+                f"{file_name} line {line}: {len(cells)} cells, the header has {len(headers)}; "
+                "put a cell holding a comma in double quotes"
             )
-        rows = []
-        for line, record in enumerate(reader, start=2):
-            try:
-                rows.append(model.model_validate(record))
-            except ValidationError as exc:
-                problem = exc.errors()[0]
-                field = ".".join(str(part) for part in problem["loc"])
-                raise PipelineError(f"{path.name} line {line}: {field}: {problem['msg']}") from exc
+        try:
+            rows.append(model.model_validate(dict(zip(headers, cells, strict=True))))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(part) for part in problem["loc"])
+            message = problem["msg"].removeprefix("Value error, ")
+            raise PipelineError(f"{file_name} line {line}, column {field}: {message}") from exc
     return rows
 
 
@@ -49,8 +72,7 @@ def read_reference(directory: Path) -> dict[str, pl.DataFrame]:
         tables[file_name.removesuffix(".csv")] = pl.DataFrame(
             [row.model_dump() for row in rows], schema=_schema(model)
         )
-    _cross_check(tables)
-    return tables
+    return _cross_check(tables)
 
 
 def _schema(model: type[BaseModel]) -> dict[str, pl.DataType]:
@@ -68,18 +90,97 @@ def _schema(model: type[BaseModel]) -> dict[str, pl.DataType]:
     return types
 
 
-def _cross_check(tables: dict[str, pl.DataFrame]) -> None:
-    centres, products = tables["service_centers"], tables["products"]
+def _cross_check(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Keys unique ignoring case, product names naming one product, and every SC and product
+    a row refers to known; references are rewritten to the code as its own file spells it."""
     for table, key in (("service_centers", "sc_id"), ("products", "product"), ("managers", "manager_id")):
-        duplicated = tables[table].filter(pl.col(key).is_duplicated())[key].unique().to_list()
-        if duplicated:
-            raise PipelineError(f"{table}.csv: duplicate {key} {duplicated[0]!r}")
-    unknown_sc = set(tables["managers"]["sc_id"]) - set(centres["sc_id"])
-    if unknown_sc:
-        raise PipelineError(f"managers.csv: sc_id {sorted(unknown_sc)[0]!r} is not in service_centers.csv")
-    sold = set(centres["products"].explode().drop_nulls())
-    unknown_products = sold - set(products["product"])
-    if unknown_products:
-        raise PipelineError(
-            f"service_centers.csv: product {sorted(unknown_products)[0]!r} is not in products.csv"
+        duplicated = tables[table].filter(pl.col(key).str.to_lowercase().is_duplicated())[key].sort()
+        if duplicated.len():
+            raise PipelineError(
+                f"{table}.csv: duplicate {key} {duplicated[0]!r} (codes are compared ignoring case)"
+            )
+    products = tables["products"]
+    names = (
+        products.select(alias=pl.col("name").str.to_lowercase(), named="product")
+        .join(
+            products.select(alias=pl.col("product").str.to_lowercase(), other="product").vstack(
+                products.select(alias=pl.col("name").str.to_lowercase(), other="product")
+            ),
+            on="alias",
         )
+        .filter(pl.col("named") != pl.col("other"))
+    )
+    if names.height:
+        clash = names.sort("named").row(0, named=True)
+        raise PipelineError(
+            f"products.csv: the name of product {clash['named']!r} also names {clash['other']!r}; "
+            "a feed could mean either, give each product its own name"
+        )
+    centres_lookup = code_lookup(tables["service_centers"]["sc_id"])
+    products_lookup = product_lookup(products)
+    managers = tables["managers"].with_columns(code=resolve_codes(pl.col("sc_id"), centres_lookup))
+    unknown_sc = managers.filter(pl.col("code").is_null())["sc_id"].sort()
+    if unknown_sc.len():
+        raise PipelineError(f"managers.csv: sc_id {unknown_sc[0]!r} is not in service_centers.csv")
+    sold = (
+        tables["service_centers"]
+        .select("sc_id", pl.col("products").alias("given"))
+        .explode("given")
+        .with_columns(code=resolve_codes(pl.col("given"), products_lookup))
+    )
+    unknown_products = sold.filter(pl.col("code").is_null())["given"].sort()
+    if unknown_products.len():
+        raise PipelineError(f"service_centers.csv: product {unknown_products[0]!r} is not in products.csv")
+    centres = (
+        tables["service_centers"]
+        .drop("products")
+        .join(
+            sold.group_by("sc_id", maintain_order=True).agg(products=pl.col("code")), on="sc_id", how="left"
+        )
+    )
+    return {
+        **tables,
+        "service_centers": centres.select(tables["service_centers"].columns),
+        "managers": managers.with_columns(sc_id="code").drop("code"),
+    }
+
+
+def code_lookup(codes: pl.Series, names: pl.Series | None = None) -> pl.DataFrame:
+    """How feeds and options may write a reference code (SPEC §16): `alias -> code`, where an
+    alias is the code in any case, the row's name, or the name up to a ` — ` description, all
+    lower-cased. A code always stands for itself; a name that would mean two codes means none."""
+    frame = pl.DataFrame({"code": codes, "name": names}, schema={"code": pl.String, "name": pl.String})
+    aliases = pl.concat(
+        [
+            frame.select(alias="code", rank=pl.lit(0), code="code"),
+            frame.select(alias="name", rank=pl.lit(1), code="code"),
+            frame.select(alias=pl.col("name").str.split(" — ").list.first(), rank=pl.lit(2), code="code"),
+        ],
+        how="vertical_relaxed",
+    ).with_columns(alias=pl.col("alias").str.strip_chars().str.to_lowercase())
+    best = (
+        aliases.filter(pl.col("alias").is_not_null() & (pl.col("alias") != ""))
+        .filter(pl.col("rank") == pl.col("rank").min().over("alias"))
+        .unique(["alias", "code"])
+    )
+    return best.filter(pl.len().over("alias") == 1).select("alias", "code").sort("alias")
+
+
+def product_lookup(products: pl.DataFrame) -> pl.DataFrame:
+    """`code_lookup` of the `products` reference table (`product`, `name`)."""
+    return code_lookup(products["product"], products["name"])
+
+
+def resolve_codes(values: pl.Expr, lookup: pl.DataFrame) -> pl.Expr:
+    """The reference code each value stands for, null when none: one replace against `lookup`."""
+    return (
+        values.str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(lookup["alias"], lookup["code"], default=None, return_dtype=pl.String)
+    )
+
+
+def resolve_code(value: str, lookup: pl.DataFrame) -> str | None:
+    """The reference code a command-line option stands for, or None."""
+    found = pl.select(resolve_codes(pl.lit(value, pl.String), lookup)).item()
+    return None if found is None else str(found)

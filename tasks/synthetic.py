@@ -19,6 +19,7 @@ import polars as pl
 from schemas.enums import Initiator, LeadType, ReasonCode, Temperature
 from schemas.feed import FEED_COLUMNS
 from schemas.rules import SourceRule, source_rules
+from tasks.validate import INN10_WEIGHTS, INN12_WEIGHTS_11, INN12_WEIGHTS_12
 
 Ints = npt.NDArray[np.int64]
 
@@ -40,9 +41,6 @@ CSV_CHUNK_ROWS = 200_000
 XLSX_MAX_ROWS = 1_048_576  # header included
 EVENT_WINDOW_SECONDS = 3 * 24 * 3600
 
-INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabularies. Surnames are in the masculine form ending in -ов/-ев/-ин, so the feminine form
@@ -689,7 +687,7 @@ def _defects(kinds: Sequence[ReasonCode], products: Sequence[str]) -> list[pl.Ex
     )
     variant = pl.col("pick") % 3
     bad_kpp = (
-        pl.when(variant == 0).then(kpp.str.head(-1))  # 8 digits
+        pl.when(variant == 0).then(kpp.str.head(-2))  # 7 digits (8 are read as a lost leading zero)
         .when(variant == 1).then(pl.concat_str(kpp, pl.lit("7")))  # 10 digits
         .otherwise(pl.concat_str(kpp.str.head(8), pl.lit("О")))  # Cyrillic O typed for a zero
     )

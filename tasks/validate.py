@@ -30,9 +30,11 @@ from schemas.placeholders import (
     Placeholders,
     fictitious_national_numbers,
     load_placeholders,
+    load_region_names,
     load_regions,
 )
-from schemas.rules import SourceRule
+from schemas.rules import RUSSIAN_NATIONAL_FIRST_DIGITS, SourceRule
+from tasks.reference import code_lookup, resolve_codes
 
 VALID_SCHEMA: dict[str, pl.DataType] = {
     "row_number": pl.Int64(),
@@ -70,11 +72,22 @@ _INN_WEIGHT_FIELDS = ((INN10_WEIGHTS, 0), (INN12_WEIGHTS_11, 10), (INN12_WEIGHTS
 _INN_SHAPE = r"^(?:[0-9]{10}|[0-9]{12})$"
 _KPP_SHAPE = r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$"
 _PHONE_SHAPE = r"^(?:\+7|[78])?[0-9]{10}$"  # after dropping all but digits and `+`
+# A whole number as a spreadsheet or a float column writes it: `79121234567.0`.
+_FLOAT_RENDERING = r"^([0-9]+)\.0+$"
+# E-mail (RFC 5321 dot-atom local part, RFC 6531 UTF-8 in both parts, lower-cased first): a local
+# part of atext or non-ASCII characters that are neither controls nor spaces; domain labels of
+# letters, digits and inner hyphens, at most 63 characters; a top-level domain of letters
+# (or its Punycode form). Quoted local parts and address literals are refused.
+_EMAIL_ATOM = r"(?:[a-z0-9!#$%&'*+/=?^_`{|}~\-]|[^\x00-\x7f\p{C}\p{Z}])+"
+_EMAIL_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]{0,61}[\p{L}\p{M}\p{N}])?"
 _EMAIL_SHAPE = (
-    r"^[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*"
-    r"@(?:[a-z0-9а-яё](?:[a-z0-9а-яё\-]*[a-z0-9а-яё])?\.)+"
-    r"(?:[a-z]{2,}|[а-яё]{2,}|xn--[a-z0-9\-]+)$"
+    rf"^{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@(?:{_EMAIL_LABEL}\.)+"
+    r"(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9\-]{1,59})$"
 )
+# IDNA: `--` in the third and fourth place of a domain label is reserved for `xn--`.
+_EMAIL_RESERVED_HYPHENS = r"@(?:[^.]*\.)*(?:[^x.][^.]|[^.][^n.])--"
+_EMAIL_MAX_OCTETS = 254  # RFC 5321 path limit less the angle brackets
+_EMAIL_LOCAL_MAX_OCTETS = 64
 # ISO date or DD.MM.YYYY, then an optional time with an optional UTC offset (`Z`, ±HH[[:]MM] up
 # to ±14:59). Every accepted value has this shape, whichever parser reads it.
 _EVENT_AT_SHAPE = (
@@ -106,6 +119,28 @@ _ECHO_CHARS = 40  # the longest piece of a raw value a quarantine detail repeats
 def digits_only(expr: pl.Expr) -> pl.Expr:
     """ASCII digits of a string; `\\d` would also keep other scripts' digits."""
     return expr.str.replace_all(r"[^0-9]", "")
+
+
+def whole_number_text(expr: pl.Expr) -> pl.Expr:
+    """`7707083893.0` read back as `7707083893`: a code typed into a numeric spreadsheet cell or
+    stored in a float column comes with a zero fraction."""
+    return expr.str.replace(_FLOAT_RENDERING, "${1}")
+
+
+def restore_inn_zero(expr: pl.Expr) -> pl.Expr:
+    """A 9- or 11-digit INN with the leading zero a numeric cell dropped (regions 01-09) put
+    back; whether the result is an INN is for its check digits to say."""
+    return (
+        pl.when(expr.str.contains(r"^(?:[0-9]{9}|[0-9]{11})$"))
+        .then(pl.concat_str(pl.lit("0"), expr))
+        .otherwise(expr)
+    )
+
+
+def restore_kpp_zero(expr: pl.Expr) -> pl.Expr:
+    """An 8-digit KPP with the leading zero a numeric cell dropped put back; it then has the
+    KPP's shape."""
+    return pl.when(expr.str.contains(r"^[0-9]{8}$")).then(pl.concat_str(pl.lit("0"), expr)).otherwise(expr)
 
 
 def inn_number(expr: pl.Expr) -> pl.Expr:
@@ -142,8 +177,9 @@ def kpp_is_valid(expr: pl.Expr) -> pl.Expr:
 
 
 def _phone_chars(expr: pl.Expr) -> pl.Expr:
-    """Digits and `+` only: the `+` tells `+380…` (foreign) from `8…` (a Russian trunk)."""
-    return expr.str.replace_all(r"[^0-9+]+", "")
+    """Digits and `+` only: the `+` tells `+380…` (foreign) from `8…` (a Russian trunk). A
+    number from a float column (`79121234567.0`) is that number."""
+    return whole_number_text(expr).str.replace_all(r"[^0-9+]+", "")
 
 
 def _phone_from_chars(chars: pl.Expr) -> pl.Expr:
@@ -154,6 +190,11 @@ def normalize_phone(expr: pl.Expr) -> pl.Expr:
     """`+7XXXXXXXXXX`, or null when the value cannot be a Russian number: 10 digits, or 11 with a
     leading 7 or 8; a leading `+` must be followed by 7 (SPEC §1)."""
     return _phone_from_chars(_phone_chars(expr))
+
+
+def phone_is_russian(normalized: pl.Expr) -> pl.Expr:
+    """A normalised phone in Russia's part of +7 (not Kazakhstan's, not an unused range)."""
+    return normalized.str.slice(2, 1).is_in(RUSSIAN_NATIONAL_FIRST_DIGITS).fill_null(False)
 
 
 def phone_is_fictitious(normalized: pl.Expr, placeholders: Placeholders) -> pl.Expr:
@@ -168,7 +209,13 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
 
 
 def email_is_well_formed(normalized: pl.Expr) -> pl.Expr:
-    return normalized.str.contains(_EMAIL_SHAPE).fill_null(False)
+    """A normalised address of the shape `_EMAIL_SHAPE` describes, within RFC 5321's lengths."""
+    return (
+        normalized.str.contains(_EMAIL_SHAPE)
+        & ~normalized.str.contains(_EMAIL_RESERVED_HYPHENS)
+        & (normalized.str.len_bytes() <= _EMAIL_MAX_OCTETS)
+        & (normalized.str.find("@", literal=True) <= _EMAIL_LOCAL_MAX_OCTETS)
+    ).fill_null(False)
 
 
 @cache
@@ -321,6 +368,7 @@ def _as_of(default_event_at: datetime) -> pl.Expr:
 def _stages(
     rows: pl.DataFrame,
     rule: SourceRule,
+    products: pl.DataFrame,
     default_event_at: datetime,
     naive_timezone: str,
     placeholders: Placeholders,
@@ -336,9 +384,15 @@ def _stages(
     def lowered(expr: pl.Expr) -> pl.Expr:
         return _blank_to_null(expr).str.to_lowercase()
 
-    def region_code(expr: pl.Expr) -> pl.Expr:  # "6" means "06"
+    region_names = load_region_names()
+
+    def region_code(expr: pl.Expr) -> pl.Expr:  # "6" means "06", "Москва" means "77"
         given = _blank_to_null(expr)
-        return pl.when(given.str.contains(r"^[0-9]{1,2}$")).then(given.str.zfill(2)).otherwise(given)
+        return (
+            pl.when(given.str.contains(r"^[0-9]{1,2}$"))
+            .then(given.str.zfill(2))
+            .otherwise(given.str.to_lowercase().replace_strict(region_names, default=given))
+        )
 
     def alias_of(aliases: dict[str, str]) -> Callable[[pl.Expr], pl.Expr]:
         return lambda expr: lowered(expr).replace_strict(aliases, default=None, return_dtype=pl.String)
@@ -355,11 +409,12 @@ def _stages(
     )
     return [
         [
-            _without_spaces(_blank_to_null(col("inn"))).alias("inn"),
-            _blank_to_null(col("kpp")).str.to_uppercase().alias("kpp"),
+            whole_number_text(_without_spaces(_blank_to_null(col("inn")))).alias("_inn_given"),
+            whole_number_text(_blank_to_null(col("kpp")).str.to_uppercase()).alias("_kpp_given"),
             _blank_to_null(col("company_name")).alias("company_name"),
             _recode(rows["region"], region_code).alias("_region_given"),
-            _recode(rows["product"], lowered).alias("product"),
+            _recode(rows["product"], lowered).alias("_product_given"),
+            _recode(rows["product"], lambda given: resolve_codes(given, products)).alias("product"),
             _blank_to_null(col("phone")).alias("_phone_raw"),
             normalize_email(col("email")).alias("email"),
             _blank_to_null(col("contact_name")).alias("contact_name"),
@@ -371,7 +426,8 @@ def _stages(
             _blank_to_null(col("external_id")).alias("external_id"),
         ],
         [
-            inn_number(col("inn")).alias("_inn_number"),
+            restore_inn_zero(col("_inn_given")).alias("inn"),
+            restore_kpp_zero(col("_kpp_given")).alias("kpp"),
             _phone_chars(col("_phone_raw")).alias("_phone_chars"),
             email_is_well_formed(col("email")).alias("_email_ok"),
             email_is_placeholder(col("email"), placeholders).alias("_email_placeholder"),
@@ -379,11 +435,7 @@ def _stages(
             event_fast.alias("_event_fast"),
         ],
         [
-            inn_number_is_valid(col("_inn_number"), col("inn").str.len_bytes()).alias("_inn_ok"),
-            pl.coalesce(
-                col("_region_given"),
-                pl.when(col("_inn_number").is_not_null()).then(col("inn").str.slice(0, 2)),
-            ).alias("region"),
+            inn_number(col("inn")).alias("_inn_number"),
             _phone_from_chars(col("_phone_chars")).alias("phone"),
             pl.when(col("_event_raw").is_null())
             .then(_as_of(default_event_at))
@@ -391,7 +443,15 @@ def _stages(
             .then(col("_event_fast"))
             .alias("event_at"),
         ],
-        [phone_is_fictitious(col("phone"), placeholders).alias("_phone_fictitious")],
+        [
+            inn_number_is_valid(col("_inn_number"), col("inn").str.len_bytes()).alias("_inn_ok"),
+            pl.coalesce(
+                col("_region_given"),
+                pl.when(col("_inn_number").is_not_null()).then(col("inn").str.slice(0, 2)),
+            ).alias("region"),
+            phone_is_russian(col("phone")).alias("_phone_russian"),
+            phone_is_fictitious(col("phone"), placeholders).alias("_phone_fictitious"),
+        ],
     ]
 
 
@@ -411,7 +471,6 @@ class _Check(NamedTuple):
 
 def _checks(
     rule: SourceRule,
-    known_products: frozenset[str],
     default_event_at: datetime,
     regions: frozenset[str],
 ) -> list[_Check]:
@@ -439,7 +498,16 @@ def _checks(
         _Check(
             ReasonCode.BAD_INN,
             inn.is_not_null() & col("_inn_number").is_null(),
-            pl.format("INN has {} characters; expected 10 or 12 digits", inn.str.len_chars()),
+            pl.format("INN has {} characters; expected 10 or 12 digits", col("_inn_given").str.len_chars()),
+        ),
+        _Check(
+            ReasonCode.BAD_INN,
+            (inn != col("_inn_given")) & ~col("_inn_ok"),
+            pl.format(
+                "INN has {} digits; expected 10 or 12, and with a leading zero restored its check digits"
+                " do not match",
+                col("_inn_given").str.len_chars(),
+            ),
         ),
         _Check(
             ReasonCode.BAD_INN,
@@ -456,11 +524,11 @@ def _checks(
             kpp.is_not_null() & (inn.str.len_bytes() == 12),
             pl.lit("KPP given with a 12-digit INN; an entrepreneur has no KPP"),
         ),
-        _Check(ReasonCode.UNKNOWN_PRODUCT, product.is_null(), pl.lit("product is missing")),
+        _Check(ReasonCode.UNKNOWN_PRODUCT, col("_product_given").is_null(), pl.lit("product is missing")),
         _Check(
             ReasonCode.UNKNOWN_PRODUCT,
-            ~product.is_in(sorted(known_products)),
-            pl.format("product '{}' is not a known product", _echo("product")),
+            product.is_null(),
+            pl.format("product '{}' is not a known product", _echo("_product_given")),
         ),
         _Check(
             ReasonCode.UNKNOWN_REGION,
@@ -504,6 +572,16 @@ def _checks(
         ),
         _Check(
             ReasonCode.FICTITIOUS_PHONE,
+            col("phone").is_not_null() & ~col("_phone_russian"),
+            pl.format(
+                "phone is not a Russian number: after +7 it starts with {}; Russian numbers start with {}"
+                " (+7 7… is Kazakhstan)",
+                col("phone").str.slice(2, 1),
+                pl.lit(", ".join(RUSSIAN_NATIONAL_FIRST_DIGITS)),
+            ),
+        ),
+        _Check(
+            ReasonCode.FICTITIOUS_PHONE,
             col("_phone_fictitious"),
             pl.lit("phone is a fictitious number"),
         ),
@@ -525,13 +603,16 @@ def validate_feed_rows(
     rows: pl.DataFrame,
     *,
     rule: SourceRule,
-    known_products: frozenset[str],
+    known_products: frozenset[str] | pl.DataFrame,
     default_event_at: datetime,
     naive_timezone: str,
     placeholders: Placeholders | None = None,
     regions: frozenset[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split feed rows into `(valid, quarantined)`; each row lands in exactly one of them.
+
+    `known_products` is a `tasks.reference.code_lookup` of the products (a feed may write a
+    product's code in any case, or its name), or just their codes; a valid row carries the code.
 
     `default_event_at` (the run's as-of, timezone-aware) fills a missing `event_at` and is the
     latest acceptable one; `naive_timezone` is where an `event_at` without offset was written.
@@ -540,14 +621,19 @@ def validate_feed_rows(
         raise ValueError("default_event_at must be timezone-aware")
     placeholders = placeholders if placeholders is not None else load_placeholders()
     regions = regions if regions is not None else load_regions()
-    checks = _checks(rule, known_products, default_event_at, regions)
+    products = (
+        known_products
+        if isinstance(known_products, pl.DataFrame)
+        else code_lookup(pl.Series(sorted(known_products), dtype=pl.String))
+    )
+    checks = _checks(rule, default_event_at, regions)
     event_layout = _sniff_event_layout(rows["event_at"]) if "event_at" in rows.columns else None
 
     rows = rows.with_columns(
         pl.lit(None, pl.String).alias(name) for name in FEED_COLUMNS if name not in rows.columns
     ).with_columns(pl.col("row_number").cast(pl.Int64), pl.col(list(FEED_COLUMNS)).cast(pl.String))
     frame = rows.lazy()
-    for stage in _stages(rows, rule, default_event_at, naive_timezone, placeholders, event_layout):
+    for stage in _stages(rows, rule, products, default_event_at, naive_timezone, placeholders, event_layout):
         frame = frame.with_columns(stage)
     prepared = frame.collect()
 

@@ -20,6 +20,7 @@ from schemas.placeholders import (
     load_regions,
 )
 from schemas.rules import source_rules
+from tasks.reference import code_lookup
 from tasks.validate import (
     QUARANTINE_SCHEMA,
     VALID_SCHEMA,
@@ -204,7 +205,7 @@ def test_listed_placeholder_phones_are_fictitious() -> None:
         ("ivan@@mail.ru", "ivan@@mail.ru", False),
         ("ivan.@mail.ru", "ivan.@mail.ru", False),
         ("ivan@mail..ru", "ivan@mail..ru", False),
-        ("иван@mail.ru", "иван@mail.ru", False),
+        ("иван@mail.ru", "иван@mail.ru", True),
         ("ivan petrov@mail.ru", "ivan petrov@mail.ru", False),
         ("   ", None, False),
     ],
@@ -301,7 +302,7 @@ def test_each_reason_code() -> None:
         {"inn": None},
         {"inn": "77070838"},
         {"inn": "7707083894"},
-        {"kpp": "77360100"},
+        {"kpp": "7736010"},
         {"inn": "500100732259", "kpp": "773601001"},
         {"product": None},
         {"product": "Kontur.Bank"},
@@ -440,10 +441,10 @@ def test_region_defaults_to_the_inn_prefix_and_is_zero_padded() -> None:
 
 
 def test_unknown_given_regions() -> None:
-    rows = feed({"region": "Свердловская область"}, {"region": "666"}, {"region": "0"})
+    rows = feed({"region": "Свердловск"}, {"region": "666"}, {"region": "0"})
     _, quarantined = run(rows)
     assert quarantined["detail"].to_list() == [
-        "region 'Свердловская область' is not a known region code",
+        "region 'Свердловск' is not a known region code",
         "region '666' is not a known region code",
         "region '00' is not a known region code",
     ]
@@ -592,3 +593,194 @@ def test_details_do_not_echo_contacts() -> None:
     _, quarantined = run(rows)
     for detail in quarantined["detail"]:
         assert not any(s in detail for s in ("999", "7946", "ivan", "test@", "Иван"))
+
+
+# --- Codes and numbers a spreadsheet turned into numbers -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("274051582", "0274051582"),  # region 02, the leading zero lost in a numeric cell
+        ("274051582.0", "0274051582"),
+        ("27405158231", "027405158231"),  # an entrepreneur's INN
+        ("27405158231.0", "027405158231"),
+        ("7707083893.0", "7707083893"),
+        ("0274051582", "0274051582"),
+    ],
+)
+def test_inn_with_a_lost_leading_zero_is_restored(given: str, stored: str) -> None:
+    valid, quarantined = run(feed({"inn": given}))
+    assert quarantined.is_empty()
+    assert valid["inn"].to_list() == [stored]
+    assert valid["region"].to_list() == [stored[:2]]
+
+
+def test_inn_restored_only_when_its_check_digits_then_match() -> None:
+    valid, quarantined = run(feed({"inn": "274051583"}, {"inn": "27405158232"}, {"inn": "12345678.0"}))
+    assert valid.is_empty()
+    restored = "expected 10 or 12, and with a leading zero restored its check digits do not match"
+    expected = quarantine(
+        (1, ReasonCode.BAD_INN, f"INN has 9 digits; {restored}"),
+        (2, ReasonCode.BAD_INN, f"INN has 11 digits; {restored}"),
+        (3, ReasonCode.BAD_INN, "INN has 8 characters; expected 10 or 12 digits"),
+    )
+    assert_frame_equal(quarantined, expected)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("27401001", "027401001"), ("27401001.0", "027401001"), ("773601001.0", "773601001")],
+)
+def test_kpp_with_a_lost_leading_zero_is_restored(given: str, stored: str) -> None:
+    valid, quarantined = run(feed({"inn": "0274051582", "kpp": given}))
+    assert quarantined.is_empty()
+    assert valid["kpp"].to_list() == [stored]
+
+
+@pytest.mark.parametrize("kpp", ["2740100", "2740100A", "27401001.5"])
+def test_other_short_kpps_stay_refused(kpp: str) -> None:
+    _, quarantined = run(feed({"inn": "0274051582", "kpp": kpp}))
+    assert quarantined["reason_code"].to_list() == [ReasonCode.BAD_KPP.value]
+
+
+@pytest.mark.parametrize("phone", ["79121234567.0", "89121234567.0", "9121234567.0", "79121234567"])
+def test_a_phone_from_a_numeric_cell_is_the_number_it_shows(phone: str) -> None:
+    valid, quarantined = run(feed({"phone": phone}))
+    assert quarantined.is_empty()
+    assert valid["phone"].to_list() == ["+79121234567"]
+
+
+def test_numeric_columns_of_a_parquet_feed_are_read_as_numbers() -> None:
+    """Parquet and XLSX keep number types: an integer INN, float and integer phones."""
+    rows = pl.DataFrame(
+        {
+            "row_number": [1, 2],
+            "inn": [274051582, 7707083893],
+            "kpp": [27401001, 773601001],
+            "product": ["extern", "extern"],
+            "phone": [79121234567.0, 89121234567.0],
+        }
+    )
+    valid, quarantined = run(rows)
+    assert quarantined.is_empty()
+    assert valid.select("inn", "kpp", "phone").rows() == [
+        ("0274051582", "027401001", "+79121234567"),
+        ("7707083893", "773601001", "+79121234567"),
+    ]
+    integer_phones, _ = run(rows.with_columns(pl.col("phone").cast(pl.Int64)))
+    assert integer_phones["phone"].to_list() == ["+79121234567", "+79121234567"]
+
+
+# --- Russian numbers only ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("first_digit", ["0", "1", "2", "5", "6", "7"])
+def test_phones_outside_russia_s_part_of_plus_7_are_refused(first_digit: str) -> None:
+    _, quarantined = run(feed({"phone": f"+7 {first_digit}01 234-57-68"}))
+    assert quarantined.select("reason_code", "detail").rows() == [
+        (
+            ReasonCode.FICTITIOUS_PHONE.value,
+            f"phone is not a Russian number: after +7 it starts with {first_digit}; "
+            "Russian numbers start with 3, 4, 8, 9 (+7 7… is Kazakhstan)",
+        )
+    ]
+
+
+# Numbers as people write them, with what the phone must come to: a Russian number, or refused.
+PHONE_CORPUS = [
+    "+7 912 345-67-89", "8 (495) 223-45-67", "+7 343 212-34-56", "8 800 555-35-35", "+7 812 345-67-89",
+    "+7 401 234-56-78", "+7 301 212-34-56", "+7 383 123-45-67", "+7 900 123-45-68", "+7 (423) 245-67-89",
+    "+7 701 123-45-67", "+7 727 123-45-67", "+7 777 123-45-67", "8 705 123-45-67", "+7 600 123-45-67",
+    "+7 012 345-67-88", "+7 112 345-67-88", "+7 212 345-67-88", "+7 512 345-67-88", "+7 612 345-67-88",
+]  # fmt: skip
+
+
+def test_phone_acceptance_agrees_with_phonenumbers() -> None:
+    phonenumbers = pytest.importorskip("phonenumbers")
+    rows = feed(*({"phone": phone} for phone in PHONE_CORPUS))
+    valid, _ = run(rows)
+    accepted = set(valid["row_number"])
+    for row, phone in enumerate(PHONE_CORPUS, start=1):
+        parsed = phonenumbers.parse(phone, "RU")
+        russian = phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == "RU"
+        assert (row in accepted) == russian, phone
+
+
+# --- E-mail addresses against an independent implementation ----------------------------------
+
+EMAIL_CORPUS = [
+    # accepted
+    "ivan@mail.ru", "o'brien@mail.ru", "a!b@mail.ru", "иван@почта.рф", "info@компания.рф",
+    "ivan.petrov@mail.ru", "user+tag@gmail.com", "a{b}@x.ru", "a/b=c@x.ru", "-@x.ru", "#1@x.ru",
+    "ä@x.de", "a@münchen.de", "a@x.онлайн", "a@xn--80a1acny.xn--p1ai", "a@sub.domain-1.com",
+    "a@a--b.ru", "a@xn--d1acufc.ru", "x@" + "a" * 63 + ".ru", "a" * 64 + "@mail.ru",
+    "a@" + ".".join(["b" * 60] * 4) + ".ru",
+    # refused
+    "ivan@mail", "ivan@@mail.ru", "ivan.@mail.ru", ".ivan@mail.ru", "iv..an@mail.ru", "ivan@mail..ru",
+    "ivan petrov@mail.ru", '"ivan"@mail.ru', "ivan@[1.2.3.4]", "ivan@1.2.3.4", "ivan@mail.ru1",
+    "ivan@-mail.ru", "ivan@mail-.ru", "ivan@ab--cd.ru", "ivan@mail_box.ru", "ivan@mail.ru.",
+    "a\u200b@mail.ru", "a\tb@mail.ru", "ivan", "@mail.ru", "ivan@",
+    "x@" + "a" * 64 + ".ru", "a" * 65 + "@mail.ru", "a@" + ".".join(["b" * 62] * 4) + ".ru",
+]  # fmt: skip
+
+
+def test_email_syntax_agrees_with_email_validator() -> None:
+    email_validator = pytest.importorskip("email_validator")
+
+    def valid_by_reference(address: str) -> bool:
+        try:
+            email_validator.validate_email(address, check_deliverability=False, strict=True)
+        except email_validator.EmailNotValidError:
+            return False
+        return True
+
+    ours = column(EMAIL_CORPUS, email_is_well_formed(normalize_email(pl.col("x"))))
+    assert {a: ok for a, ok in zip(EMAIL_CORPUS, ours, strict=True)} == {
+        a: valid_by_reference(a) for a in EMAIL_CORPUS
+    }
+
+
+@pytest.mark.parametrize("email", ["o'brien@mail.ru", "a!b@mail.ru", "иван@почта.рф"])
+def test_unusual_but_valid_addresses_make_leads(email: str) -> None:
+    valid, quarantined = run(feed({"phone": None, "email": email}))
+    assert quarantined.is_empty()
+    assert valid["email"].to_list() == [email]
+
+
+def test_a_domain_label_over_63_characters_is_refused() -> None:
+    _, quarantined = run(feed({"phone": None, "email": "ivan@" + "a" * 64 + ".ru"}))
+    assert quarantined["reason_code"].to_list() == [ReasonCode.FICTITIOUS_EMAIL.value]
+
+
+def test_a_one_letter_top_level_domain_is_refused() -> None:
+    """Deliberately stricter than RFC syntax: no top-level domain has one letter, so
+    `ivan@mail.r` is a typo, not an address."""
+    assert column(["ivan@mail.r"], email_is_well_formed(pl.col("x"))) == [False]
+
+
+# --- Reference codes as users write them (SPEC §16) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "code"),
+    [("Москва", "77"), (" свердловская ОБЛАСТЬ ", "66"), ("Донецкая Народная Республика", "80"), ("6", "06")],
+)
+def test_a_region_may_be_given_by_its_name(region: str, code: str) -> None:
+    valid, quarantined = run(feed({"region": region}))
+    assert quarantined.is_empty()
+    assert valid["region"].to_list() == [code]
+
+
+def test_a_product_may_be_given_in_any_case_or_by_its_name() -> None:
+    products = code_lookup(
+        pl.Series(["EXTERN", "elba"]),
+        pl.Series(["Контур.Экстерн — отчётность через интернет", "Контур.Эльба"]),
+    )
+    given = ["extern", "EXTERN", "Extern", "контур.экстерн", "Контур.Экстерн — отчётность через интернет",
+             "ELBA", "Контур.Эльба", "Контур.Банк"]  # fmt: skip
+    valid, quarantined = run(feed(*({"product": p} for p in given)), known_products=products)
+    assert valid["product"].to_list() == ["EXTERN"] * 5 + ["elba"] * 2
+    assert quarantined.select("row_number", "detail").rows() == [
+        (8, "product 'контур.банк' is not a known product")
+    ]
