@@ -9,8 +9,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email import policy
+from email.errors import NonASCIILocalPartDefect
+from email.headerregistry import AddressHeader, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
+from zoneinfo import available_timezones
 
 import polars as pl
 
@@ -29,6 +33,21 @@ NOTICE_COLUMNS = (
     "digest_day",
     "due_at",
 )
+# What `str.splitlines` breaks a line at: a header value holding one cannot be written.
+LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+CONTROL_CHARACTERS = tuple(c for c in (*map(chr, range(0x20)), "\x7f") if c not in (*LINE_BREAKS, "\t"))
+# The letter's values that go into headers, as a reason names them (no client data there).
+HEADER_VALUES = {
+    "sc_name": "the SC name",
+    "sc_id": "the SC id",
+    "recipient": "the SC's notification address",
+    "message_id": "the Message-ID",
+}
+CANNOT_BUILD = "cannot build the message: "
+
+
+class Unbuildable(ValueError):
+    """This message cannot be built from what the warehouse holds; the text names the value."""
 
 
 def plan_notices(
@@ -78,6 +97,31 @@ def digest_windows(instants: pl.Series, zone: str, digest_hour: int) -> list[pl.
     return [day.alias("digest_day"), due.alias("digest_due")]
 
 
+def unbuildable(lines: pl.DataFrame) -> pl.DataFrame:
+    """notification_id, reason of the messages of `lines` (`letter_lines`) whose header values
+    or zone cannot make an e-mail: each is failed alone, for good, and the others go out."""
+    checks = [
+        pl.when(pl.col("recipient").fill_null("") == "").then(pl.lit("the SC has no notification address"))
+    ]
+    for column, label in HEADER_VALUES.items():
+        value = pl.col(column).fill_null("")
+        checks += [
+            pl.when(value.str.contains_any(list(LINE_BREAKS))).then(pl.lit(f"{label} holds a line break")),
+            pl.when(value.str.contains_any(list(CONTROL_CHARACTERS))).then(
+                pl.lit(f"{label} holds a control character")
+            ),
+        ]
+    zones = sorted(available_timezones())
+    checks.append(
+        pl.when(~pl.col("timezone").is_in(zones)).then(pl.lit("the SC's time zone is not a known IANA zone"))
+    )
+    return (
+        lines.unique("notification_id", keep="first", maintain_order=True)
+        .select("notification_id", reason=pl.lit(CANNOT_BUILD) + pl.coalesce(checks))
+        .drop_nulls("reason")
+    )
+
+
 @dataclass(frozen=True)
 class Letter:
     """What `render` needs besides the leads: the notification row and where links point."""
@@ -99,7 +143,9 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
 
     `leads`: lead_id, cause, temperature, accept_deadline, company_name, inn, kpp,
     product, product_name, lead_type. Only the client's name and INN appear: contacts stay
-    behind the link. The Message-ID is the notification's own, so a re-send is recognisable."""
+    behind the link. The Message-ID is the notification's own, so a re-send is recognisable.
+    Raises `Unbuildable` when the recipient is not one e-mail address; the message returned
+    is known to serialise, so a delivery cannot fail on its content."""
     rows = _lead_lines(leads, letter)
     subject, intro = _headline(letter, leads.height)
     message = EmailMessage()
@@ -111,7 +157,37 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
     message["X-PP-Notification"] = f"{letter.notification_id} {letter.kind.value} {letter.sc_id}"
     message.set_content(_plain(letter, intro, rows))
     message.add_alternative(_html(letter, intro, rows), subtype="html")
+    if address_problem(str(message["To"])):
+        raise Unbuildable("the SC's notification address is not one e-mail address")
+    message.as_bytes()  # written out once here: what cannot be written fails now, not in delivery
     return message
+
+
+def address_problem(value: str) -> str | None:
+    """What keeps `value` from being one whole e-mail address in a header, or None (a non-ASCII
+    mailbox name is allowed: servers offering SMTPUTF8 take it)."""
+    if any(c in value for c in LINE_BREAKS):
+        return "holds a line break"
+    if any(c in value for c in CONTROL_CHARACTERS):
+        return "holds a control character"
+    header = policy.default.header_factory("To", value)
+    assert isinstance(header, AddressHeader) and isinstance(header, BaseHeader)
+    defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    if (
+        defects
+        or len(header.addresses) != 1
+        or not (header.addresses[0].username and header.addresses[0].domain)
+    ):
+        return "is not one e-mail address"
+    return None
+
+
+def sender_problem(mail_from: str) -> str | None:
+    """What keeps `mail_from` from being the sender of every message (it also gives the
+    Message-ID its domain, which must be ASCII), or None."""
+    if problem := address_problem(mail_from):
+        return problem
+    return None if mail_from.isascii() else "is not ASCII (the Message-IDs take its domain)"
 
 
 def _lead_lines(leads: pl.DataFrame, letter: Letter) -> list[dict[str, object]]:
