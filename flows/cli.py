@@ -589,9 +589,10 @@ def demo(
 ) -> None:
     """The main job on generated data: every source ingested, SLA swept, a summary printed."""
     from flows import progress
-    from flows.demo import DEMO_STEPS, print_demo_summary, run_demo
+    from flows.demo import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
 
     when = parse_as_of(as_of)
+    check_demo_folder(workdir)  # a folder the demo may not clear is refused before any flow starts
     with Progress(console=err, transient=True) as bar:
         task_id = bar.add_task("demo", total=DEMO_STEPS)
 

@@ -30,6 +30,7 @@ from warehouse import store
 FORMATS = ("html", "parquet", "csv")
 TABLES = ("sla", "trend", "take_times", "time_to_take", "backlog", "funnel", "conversion", "notifications")
 MANIFEST = ".pp-report.json"  # in a table folder: the files the report wrote there, by digest
+WAREHOUSE_COMPANIONS = (".lock", ".wal", ".tmp")  # the write lock, DuckDB's WAL and spill folder
 TREND_PERIODS = 6  # the compliance chart shows the period and the five before it
 
 
@@ -96,10 +97,10 @@ def report_target(warehouse: Path, period: Period, format: str, out: str | None)
 
 
 def warehouse_files(warehouse: Path) -> set[Path]:
-    """The warehouse and what lives beside it while it is used (its write lock, DuckDB's WAL
-    and spill folder): no command replaces these, whatever it is told."""
+    """The warehouse and what lives beside it while it is used: no command replaces these,
+    whatever it is told."""
     resolved = warehouse.resolve()
-    return {resolved, *(resolved.with_name(resolved.name + suffix) for suffix in (".lock", ".wal", ".tmp"))}
+    return {resolved, *(resolved.with_name(resolved.name + suffix) for suffix in WAREHOUSE_COMPANIONS)}
 
 
 def _sha256(path: Path) -> str:
@@ -224,7 +225,7 @@ def _stage(path: Path, write: Callable[[Path], object]) -> Path:
     return staged
 
 
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write beside `path`, then rename: a reader or a killed run never sees half a file."""
     staged = _stage(path, write)
     try:
@@ -235,7 +236,7 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
 
 def _write_manifest(folder: Path, files: dict[str, list[str]]) -> None:
     text = json.dumps({"generator": GENERATOR, "files": files}, indent=1, sort_keys=True)
-    _write_atomically(folder / MANIFEST, lambda staged: staged.write_text(text, encoding="utf-8"))
+    write_atomically(folder / MANIFEST, lambda staged: staged.write_text(text, encoding="utf-8"))
 
 
 def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) -> None:
@@ -300,7 +301,7 @@ def report(
                 notifications=frames["notifications"],
             )
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, lambda staged: staged.write_text(page, encoding="utf-8"))
+            write_atomically(target, lambda staged: staged.write_text(page, encoding="utf-8"))
         else:
             target.mkdir(parents=True, exist_ok=True)
             _write_tables(target, frames, format)
