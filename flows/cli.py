@@ -559,22 +559,32 @@ def report(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="html, parquet or csv")] = "html",
     as_of: AsOf = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="replace existing files the report did not write (never the warehouse)"),
+    ] = False,
 ) -> None:
     """SLA and conversion report (SPEC §12): an HTML page with charts, or the metric tables."""
-    from flows.report import FORMATS
+    from flows.report import plan_report
     from flows.report import report as report_flow
-    from tasks.periods import parse_period
 
-    if format not in FORMATS:
-        raise PipelineError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
-    if period is not None:
-        parse_period(period)  # a bad period is the user's error, before any flow starts
-    result = report_flow(
+    chosen = None if target is None else str(target)
+    # a bad period, or a file the report may not replace, is the user's error before any flow starts
+    plan = plan_report(
         period=period,
-        out=None if target is None else str(target),
+        out=chosen,
         format=format,
         as_of=parse_as_of(as_of),
+        warehouse=_warehouse(),
+        force=force,
+    )
+    result = report_flow(
+        period=plan.period.name,
+        out=chosen,
+        format=format,
+        as_of=plan.as_of,
         warehouse=str(_warehouse()),
+        force=force,
     )
     out.print(f"report {result['period']} written to {result['written']}", markup=False, highlight=False)
 
@@ -589,9 +599,10 @@ def demo(
 ) -> None:
     """The main job on generated data: every source ingested, SLA swept, a summary printed."""
     from flows import progress
-    from flows.demo import DEMO_STEPS, print_demo_summary, run_demo
+    from flows.demo import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
 
     when = parse_as_of(as_of)
+    check_demo_folder(workdir)  # a folder the demo may not clear is refused before any flow starts
     with Progress(console=err, transient=True) as bar:
         task_id = bar.add_task("demo", total=DEMO_STEPS)
 
