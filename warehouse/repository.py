@@ -139,3 +139,10 @@ def record_events(
             detail=detail.struct.json_encode(),
         ),
     )
+
+
+def history_after(con: Connection, leads: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The given leads (a `lead_id` column) whose recorded history goes past `as_of`, latest
+    first: lead_id, last_event_at, timezone (their SC's)."""
+    with staged(leads=leads.select("lead_id")) as files:
+        return frame(con, sql("history_after"), {"as_of": as_of, **files})
