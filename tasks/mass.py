@@ -15,9 +15,11 @@ DEAL_ORDER = [pl.col("accept_deadline").is_null(), "accept_deadline", "lead_id"]
 def deal_to_managers(leads: pl.DataFrame, counts: dict[str, int]) -> pl.DataFrame:
     """§6.1: the most urgent leads first, dealt like cards in the order the managers are
     given, each manager until their count is reached. Returns lead_id, manager_id for the
-    leads dealt; a selection smaller than the counts deals what there is."""
+    leads dealt; a selection smaller than the counts deals what there is. No manager can get
+    more than the selection holds, so a count beyond it deals slots only that far."""
+    reachable = [min(n, leads.height) for n in counts.values()]
     slots = (
-        pl.DataFrame({"manager_id": list(counts), "count": list(counts.values()), "turn": range(len(counts))})
+        pl.DataFrame({"manager_id": list(counts), "count": reachable, "turn": range(len(counts))})
         .with_columns(k=pl.int_ranges(0, pl.col("count")))
         .explode("k")
         .drop_nulls("k")

@@ -39,6 +39,12 @@ def test_a_short_selection_deals_what_there_is():
     assert deal_to_managers(leads, {"anna": 2, "boris": 2})["manager_id"].to_list() == ["anna"]
 
 
+def test_a_count_beyond_the_selection_deals_it_all_without_building_empty_slots():
+    leads = pl.DataFrame({"lead_id": [1, 2, 3], "accept_deadline": [T0, T0, T0]})
+    dealt = deal_to_managers(leads, {"anna": 10**20, "boris": 1})
+    assert dealt["manager_id"].to_list() == ["anna", "boris", "anna"]
+
+
 def test_distribution_warm_first_cold_last_even_quota_never_after_deadline():
     leads = pl.DataFrame(
         {
