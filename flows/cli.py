@@ -259,7 +259,7 @@ def distribute(
     end: Annotated[datetime, typer.Option("--end", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
     as_of: AsOf = None,
 ) -> None:
-    """Plan the SC's warm and cold new leads over a period (§6.2); hot ones are refused."""
+    """Plan the SC's warm and cold new leads over a period's working days (§6.2); hot ones are refused."""
     from flows.mass_actions import distribute as distribute_flow
 
     result = distribute_flow(

@@ -1,5 +1,6 @@
-"""Mass actions (SPEC §6): managers dealt leads (§6.1), leads distributed over a period
-(§6.2). Each is one Prefect flow and one transaction."""
+"""Mass actions (SPEC §6): managers dealt leads (§6.1), leads distributed over the working
+days of a period (§6.2). Each is one Prefect flow and one transaction; neither is dated
+before the recorded history of a lead it touches."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flows.ingest import resolve_as_of
 from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
+from tasks.lifecycle import check_history
 from tasks.mass import deal_to_managers, plan_distribution
 from warehouse import repository as repo
 from warehouse import store
@@ -66,6 +68,7 @@ def assign_managers(
         dealt = deal_to_managers(selection, counts).join(
             selection.select("lead_id", "previous_manager"), on="lead_id"
         )
+        check_history(repo.history_after(con, dealt, when))
         with store.staged(dealt=dealt) as files:
             store.run(con, store.sql("apply_managers"), files)
         repo.record_events(
@@ -84,11 +87,30 @@ def assign_managers(
     }
 
 
+def _working_days(con: store.Connection, start: date, end: date) -> pl.DataFrame:
+    """Every day of [start, end] from the production calendar `pp init` stored (SPEC §16),
+    refusing a period it does not cover or one without a working day."""
+    days = repo.calendar_days(con, start, end)
+    if days.height < (end - start).days + 1:
+        first, last = repo.calendar_span(con)
+        raise PipelineError(
+            f"{start} to {end} runs outside the production calendar the warehouse holds "
+            f"({first} to {last}); choose days inside it"
+        )
+    if not days["is_working"].any():
+        raise PipelineError(
+            f"{start} to {end} has no working day in the production calendar; "
+            "choose a period with at least one"
+        )
+    return days
+
+
 @flow(name="distribute")
 def distribute(
     sc_id: str, start: date, end: date, as_of: datetime | None = None, warehouse: str | None = None
 ) -> dict[str, Any]:
-    """§6.2: plan the SC's warm and cold `new` leads over [start, end]; hot ones are refused."""
+    """§6.2: plan the SC's warm and cold `new` leads over the working days of [start, end];
+    hot ones are refused."""
     if end < start:
         raise PipelineError(f"--end {end} is before --start {start}")
     settings = load_settings(warehouse=warehouse)
@@ -96,9 +118,11 @@ def distribute(
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
         _require_sc(con, sc_id)
+        days = _working_days(con, start, end)
         selection = store.frame(con, store.sql("distribution_selection"), {"sc": sc_id})
         hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
-        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), start, end)
+        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
+        check_history(repo.history_after(con, plan, when))
         with store.staged(plan=plan) as files:
             store.run(con, store.sql("apply_plan"), files)
         repo.record_events(
