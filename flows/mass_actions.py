@@ -25,6 +25,14 @@ def _require_sc(con: store.Connection, sc_id: str) -> None:
         raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
 
 
+def _reference_product(con: store.Connection, product: str) -> str:
+    """The reference's own spelling of a product code given in any case (SPEC §16)."""
+    found = store.scalar(con, "SELECT min(product) FROM products WHERE lower(product) = lower(?)", [product])
+    if found is None:
+        raise PipelineError(f"product {product!r} is not in the reference data; see the products table")
+    return str(found)
+
+
 @flow(name="assign-managers")
 def assign_managers(
     sc_id: str,
@@ -43,6 +51,7 @@ def assign_managers(
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
         _require_sc(con, sc_id)
+        chosen_product = None if product is None else _reference_product(con, product)
         owners = dict(
             store.frame(
                 con,
@@ -61,7 +70,7 @@ def assign_managers(
             {
                 "sc": sc_id,
                 "temperature": temperature.value if temperature else None,
-                "product": product,
+                "product": chosen_product,
                 "lead_type": lead_type.value if lead_type else None,
             },
         )

@@ -141,6 +141,10 @@ def test_mass_actions_end_to_end(warehouse):
         ]
     with pytest.raises(PipelineError, match=f"manager '{foreign}' works at"):
         assign_managers(sc_id="sc-ekb-1", counts={foreign: 1}, warehouse=str(warehouse), as_of=T0)
+    with pytest.raises(PipelineError, match="product 'abacus' is not in the reference data"):
+        assign_managers(
+            sc_id="sc-ekb-1", counts={managers[0]: 1}, product="abacus", warehouse=str(warehouse), as_of=T0
+        )
     result = assign_managers(
         sc_id="sc-ekb-1", counts={managers[0]: 3, managers[1]: 3}, warehouse=str(warehouse), as_of=T0
     )
