@@ -136,3 +136,16 @@ def test_lifting_before_a_sanction_starts_names_its_start_in_the_scs_zone(wareho
         f"sanction {sanction['sanction_id']} starts at 2026-03-02 16:00 +10:00 (Asia/Vladivostok); "
         "it cannot be lifted before it"
     )
+
+
+def test_a_lead_take_before_its_last_event_is_one_line(monkeypatch, capsys, warehouse):
+    _open_lead_with_event(warehouse, T0 + timedelta(hours=2))
+    args = ["lead", "take", "7", "--contact", "call", "--as-of", "2026-03-02T10:59:00+03:00"]
+    code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
+    assert code == 2
+    assert err.strip() == (
+        "pp: error: lead 7's last event is at 2026-03-02 11:00 +03:00 (Europe/Moscow); "
+        "an action cannot be dated before it"
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("SELECT status FROM leads").fetchall() == [("new",)]
