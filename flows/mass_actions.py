@@ -16,21 +16,26 @@ from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.lifecycle import check_history
 from tasks.mass import deal_to_managers, plan_distribution
+from tasks.reference import code_lookup, product_lookup, resolve_code
 from warehouse import repository as repo
 from warehouse import store
 
 
-def _require_sc(con: store.Connection, sc_id: str) -> None:
-    if not store.scalar(con, "SELECT count(*) FROM service_centers WHERE sc_id = ?", [sc_id]):
-        raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
+def _centre_code(con: store.Connection, given: str) -> str:
+    """The SC's code as the reference spells it, given in any case (SPEC §16)."""
+    centres = store.frame(con, "SELECT sc_id FROM service_centers")["sc_id"]
+    sc_id = resolve_code(given, code_lookup(centres))
+    if sc_id is None:
+        raise PipelineError(f"unknown service centre {given!r}; see the service_centers table")
+    return sc_id
 
 
-def _reference_product(con: store.Connection, product: str) -> str:
-    """The reference's own spelling of a product code given in any case (SPEC §16)."""
-    found = store.scalar(con, "SELECT min(product) FROM products WHERE lower(product) = lower(?)", [product])
-    if found is None:
-        raise PipelineError(f"product {product!r} is not in the reference data; see the products table")
-    return str(found)
+def _product_code(con: store.Connection, given: str) -> str:
+    """The product's code as the reference spells it; the code in any case or the name will do."""
+    product = resolve_code(given, product_lookup(store.frame(con, "SELECT product, name FROM products")))
+    if product is None:
+        raise PipelineError(f"product {given!r} is not in the reference data; see the products table")
+    return product
 
 
 @flow(name="assign-managers")
@@ -50,8 +55,8 @@ def assign_managers(
         raise PipelineError("--counts needs positive numbers, e.g. m1=10,m2=5")
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
-        _require_sc(con, sc_id)
-        chosen_product = None if product is None else _reference_product(con, product)
+        sc_id = _centre_code(con, sc_id)
+        chosen_product = None if product is None else _product_code(con, product)
         owners = dict(
             store.frame(
                 con,
@@ -126,7 +131,7 @@ def distribute(
     when = resolve_as_of(as_of)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
-        _require_sc(con, sc_id)
+        sc_id = _centre_code(con, sc_id)
         days = _working_days(con, start, end)
         selection = store.frame(con, store.sql("distribution_selection"), {"sc": sc_id})
         hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)

@@ -145,8 +145,12 @@ def test_mass_actions_end_to_end(warehouse):
         assign_managers(
             sc_id="sc-ekb-1", counts={managers[0]: 1}, product="abacus", warehouse=str(warehouse), as_of=T0
         )
-    result = assign_managers(
-        sc_id="sc-ekb-1", counts={managers[0]: 3, managers[1]: 3}, warehouse=str(warehouse), as_of=T0
+    result = assign_managers(  # codes in any case (SPEC §16)
+        sc_id="SC-EKB-1",
+        counts={managers[0]: 3, managers[1]: 3},
+        product="Extern",
+        warehouse=str(warehouse),
+        as_of=T0,
     )
     assert result["selected"] == 4 and sum(result["dealt"].values()) == 4
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -173,7 +177,7 @@ def test_distribution_skips_the_weekend_and_the_holiday_of_the_stored_calendar(w
     )
     # 2026-03-06 Friday; 7-8 March the weekend, 9 March the day off for Women's Day
     planned = distribute(
-        sc_id="sc-ekb-1", start=date(2026, 3, 6), end=date(2026, 3, 10), warehouse=str(warehouse), as_of=T0
+        sc_id="SC-EKB-1", start=date(2026, 3, 6), end=date(2026, 3, 10), warehouse=str(warehouse), as_of=T0
     )
     assert planned["per_day"] == [("2026-03-06", 1), ("2026-03-10", 1)]
     with pytest.raises(PipelineError, match="2026-03-07 to 2026-03-09 has no working day"):
