@@ -6,6 +6,7 @@ flows and Prefect are imported only by the commands that need them, so help is i
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -201,14 +202,24 @@ def billing(
     out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
 
 
+_COUNT = re.compile(r"[0-9]+")
+
+
 def parse_counts(text: str) -> dict[str, int]:
-    """`m1=10,m2=5` → {"m1": 10, "m2": 5}, in the order given."""
+    """`m1=10,m2=5` → {"m1": 10, "m2": 5}, in the order given. Refused before any flow starts:
+    a manager named twice (which count would be meant?), a count below 1, anything else."""
     counts: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, number = part.partition("=")
-        if not name.strip() or not number.strip().isdigit():
+        name, _, number = (piece.strip() for piece in part.partition("="))
+        if not name or not _COUNT.fullmatch(number):
             raise PipelineError(f"--counts {text!r}: expected MANAGER=N pairs, e.g. m1=10,m2=5")
-        counts[name.strip()] = int(number)
+        if name in counts:
+            raise PipelineError(f"--counts {text!r} names manager {name!r} twice; give each manager once")
+        if int(number) < 1:
+            raise PipelineError(f"--counts {text!r}: manager {name!r} needs a count of at least 1")
+        counts[name] = int(number)
+    if not counts:
+        raise PipelineError(f"--counts {text!r}: expected MANAGER=N pairs, e.g. m1=10,m2=5")
     return counts
 
 
@@ -248,7 +259,7 @@ def distribute(
     end: Annotated[datetime, typer.Option("--end", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
     as_of: AsOf = None,
 ) -> None:
-    """Plan the SC's warm and cold new leads over a period (§6.2); hot ones are refused."""
+    """Plan the SC's warm and cold new leads over a period's working days (§6.2); hot ones are refused."""
     from flows.mass_actions import distribute as distribute_flow
 
     result = distribute_flow(
