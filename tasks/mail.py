@@ -13,6 +13,7 @@ import os
 import re
 import smtplib
 import ssl
+import tempfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -157,9 +158,11 @@ class OutboxDelivery:
 
     def send(self, message: EmailMessage, *, name: str) -> None:
         path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)[: self.NAME_LIMIT]}.eml"
-        partial = path.with_suffix(".eml.partial")
+        handle, name_aside = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.partial")
+        partial = Path(name_aside)
         try:
-            partial.write_bytes(message.as_bytes())
+            with os.fdopen(handle, "wb") as aside:
+                aside.write(message.as_bytes())
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
