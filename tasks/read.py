@@ -1,4 +1,22 @@
-"""Reading feed files of any accepted format into bounded batches of canonical string columns."""
+"""Reading feed files of any accepted format into bounded batches of canonical string columns.
+
+A CSV file is scanned before polars parses it, because polars alone loses rows: it does
+not end a line at a lone CR (old Mac files: rows glued together), and it pads a short row
+or, with `truncate_ragged_lines`, drops surplus fields, so a file cut off mid-copy turns
+its partial row into a lead. The scan reads the bytes in 4 MiB pieces with numpy:
+positions of LF, CR, quotes and delimiters give each physical line, its quote parity and
+its delimiters outside quotes, all as whole-array operations; polars then groups lines
+into records and compares field counts with the header. A clean file is then parsed as it
+is; one with malformed rows, empty lines or lone-CR endings is parsed from a well-formed
+copy built by byte masks, and its malformed rows come back with their text.
+
+Chosen by measurement (200,000 rows, 33 MiB, 2 cores): the scan takes about 0.25 s next
+to polars' 0.1 s read of the same file, a few per cent of the ingest flow, and holds only
+per-line offsets and counts. Reading every line as a polars string and counting with
+string expressions took 0.11 s, but holds the whole file as strings and still lacks quote
+and lone-CR handling; Python's csv module counted fields in 0.28 s, but loops over rows in
+Python and gives no byte offsets to cut a well-formed copy with.
+"""
 
 from __future__ import annotations
 
@@ -83,7 +101,10 @@ def _sniff_csv(path: Path) -> tuple[str, str, list[str]]:
     if not any(line.strip() for line in text.splitlines()[1:]):
         raise PipelineError(f"{path.name} has a header but no data rows")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+    try:
+        headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+    except csv.Error:  # e.g. a header longer than the csv module's field limit
+        raise PipelineError(f"{path.name}: the header row cannot be read as CSV; check the file") from None
     return encoding, delimiter, [h.strip() for h in headers]
 
 
@@ -298,7 +319,7 @@ class CsvUnits:
 
     @property
     def malformed(self) -> pl.DataFrame:
-        return self.units.filter(pl.col("detail").is_not_null() & (pl.col("start") < pl.col("content_end")))
+        return self.units.filter(pl.col("detail").is_not_null())
 
 
 def csv_units(path: Path, delimiter: str) -> CsvUnits:
