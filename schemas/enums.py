@@ -98,6 +98,7 @@ class ReasonCode(StrEnum):
     BAD_EVENT = "bad_event"  # billing: not one of the billing events
     UNKNOWN_SC = "unknown_sc"  # billing: no such service centre
     MISSING_INVOICE = "missing_invoice"  # billing: an invoice event without its invoice id
+    MALFORMED_ROW = "malformed_row"  # a CSV line that does not split into the header's fields
 
 
 class BillingEvent(StrEnum):

@@ -24,6 +24,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 FEED_COLUMNS: tuple[str, ...] = tuple(COLUMN_ALIASES)
 CONTACT_COLUMNS: tuple[str, ...] = ("phone", "email")
 FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".parquet", ".jsonl")
+FORMAT_NAMES: dict[str, str] = {
+    ".csv": "CSV",
+    ".xlsx": "an Excel workbook",
+    ".parquet": "Parquet",
+    ".jsonl": "JSON lines",
+}
 
 
 def header_key(name: str) -> str:
