@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-# C0 and C1 control characters (Unicode category Cc) and the bidirectional embeddings,
-# overrides and isolates that reorder what a terminal shows: white space becomes a space,
-# the others a visible U+FFFD, so "found \x00phone" does not read as a plain "phone".
-_UNPRINTABLE: dict[int, str] = {
-    code: (" " if chr(code) in "\t\n\r\v\f" else "\ufffd")
-    for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-}
-
-
-def printable(text: object) -> str:
-    """`text` safe to quote back to a user: terminal control characters (ESC sequences,
-    line breaks, bidirectional overrides) replaced, so a file name, header or value taken
-    from a feed can neither drive the terminal nor break a message into several lines."""
-    return str(text).translate(_UNPRINTABLE)
+from schemas.text import printable
 
 
 class PipelineError(Exception):

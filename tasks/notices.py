@@ -9,9 +9,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email import policy
-from email.errors import NonASCIILocalPartDefect
-from email.headerregistry import AddressHeader, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
 from zoneinfo import available_timezones
@@ -20,6 +17,7 @@ import polars as pl
 
 from schemas.enums import Channel, NoticeCause, Temperature
 from schemas.labels import LEAD_TYPE_LABELS, TEMPERATURE_LABELS
+from schemas.text import CONTROL_CHARACTERS, LINE_BREAKS, address_problem
 
 UTC_US = pl.Datetime("us", "UTC")
 NOTICE_COLUMNS = (
@@ -33,9 +31,6 @@ NOTICE_COLUMNS = (
     "digest_day",
     "due_at",
 )
-# What `str.splitlines` breaks a line at: a header value holding one cannot be written.
-LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-CONTROL_CHARACTERS = tuple(c for c in (*map(chr, range(0x20)), "\x7f") if c not in (*LINE_BREAKS, "\t"))
 # The letter's values that go into headers, as a reason names them (no client data there).
 HEADER_VALUES = {
     "sc_name": "the SC name",
@@ -161,33 +156,6 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
         raise Unbuildable("the SC's notification address is not one e-mail address")
     message.as_bytes()  # written out once here: what cannot be written fails now, not in delivery
     return message
-
-
-def address_problem(value: str) -> str | None:
-    """What keeps `value` from being one whole e-mail address in a header, or None (a non-ASCII
-    mailbox name is allowed: servers offering SMTPUTF8 take it)."""
-    if any(c in value for c in LINE_BREAKS):
-        return "holds a line break"
-    if any(c in value for c in CONTROL_CHARACTERS):
-        return "holds a control character"
-    header = policy.default.header_factory("To", value)
-    assert isinstance(header, AddressHeader) and isinstance(header, BaseHeader)
-    defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
-    if (
-        defects
-        or len(header.addresses) != 1
-        or not (header.addresses[0].username and header.addresses[0].domain)
-    ):
-        return "is not one e-mail address"
-    return None
-
-
-def sender_problem(mail_from: str) -> str | None:
-    """What keeps `mail_from` from being the sender of every message (it also gives the
-    Message-ID its domain, which must be ASCII), or None."""
-    if problem := address_problem(mail_from):
-        return problem
-    return None if mail_from.isascii() else "is not ASCII (the Message-IDs take its domain)"
 
 
 def _lead_lines(leads: pl.DataFrame, letter: Letter) -> list[dict[str, object]]:

@@ -22,11 +22,11 @@ from flows import notify as notify_module
 from flows.notify import deliver, queue_notices
 from flows.sweeps import assign_waiting
 from schemas.enums import NoticeCause
-from schemas.errors import PipelineError
 from schemas.settings import Settings, load_settings
 from tasks.mail import classify
 from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
+from tests.test_cli import run as cli_run
 from warehouse import repository as repo
 from warehouse import store
 
@@ -500,12 +500,14 @@ def test_an_address_smtplib_refuses_before_the_server_fails_alone(warehouse, smt
     ],
 )
 def test_a_sender_no_message_could_carry_is_one_error_and_fails_nothing(
-    warehouse, monkeypatch, sender, problem
+    warehouse, monkeypatch, capsys, sender, problem
 ):
-    monkeypatch.setenv("PP_MAIL_FROM", sender)
     _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
-    with pytest.raises(PipelineError, match=f"^PP_MAIL_FROM {problem}"):
-        deliver(_settings(warehouse), T0)
+    monkeypatch.setenv("PP_MAIL_FROM", sender)
+    code, _out, err = cli_run(monkeypatch, capsys, "--warehouse", str(warehouse), "notify")
+    assert code == 2
+    assert err.startswith("pp: error: setting PP_MAIL_FROM: ") and problem in err
+    assert len(err.strip().splitlines()) == 1
     assert _query(warehouse, "SELECT count(*) FROM notifications").item() == 0
     assert _query(warehouse, "SELECT count(*) FROM notices WHERE notification_id IS NULL").item() == 1
 
