@@ -121,7 +121,7 @@ def _options(
 @app.command()
 def init(
     reference: Annotated[
-        Path | None, typer.Option("--reference", help="reference data directory (CONTRACT.md)")
+        Path | None, typer.Option("--reference", help="reference data directory (docs/contract.md)")
     ] = None,
 ) -> None:
     """Create or migrate the warehouse and load reference data (bundled demo reference by default)."""

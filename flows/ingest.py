@@ -61,7 +61,7 @@ class FeedSummary:
 def check_feed(
     path: Path, *, source: str, product: str | None, sc_id: str | None, warehouse: Path
 ) -> FeedRequest:
-    """File-level checks (CONTRACT.md): every problem here fails the command before any write."""
+    """File-level checks (docs/contract.md): every problem here fails the command before any write."""
     rules = source_rules()
     if source not in rules:
         raise PipelineError(f"unknown source {source!r}; expected one of {', '.join(rules)}")

@@ -79,7 +79,7 @@ class BookingKind(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Why a feed row went to quarantine (CONTRACT.md)."""
+    """Why a feed row went to quarantine (docs/contract.md)."""
 
     MISSING_CONTACTS = "missing_contacts"
     FICTITIOUS_PHONE = "fictitious_phone"
@@ -102,7 +102,7 @@ class ReasonCode(StrEnum):
 
 
 class BillingEvent(StrEnum):
-    """Rows of a billing file (CONTRACT.md)."""
+    """Rows of a billing file (docs/contract.md)."""
 
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_PAID = "invoice_paid"

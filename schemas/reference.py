@@ -1,4 +1,4 @@
-"""Typed reference rows (CONTRACT.md, reference data directory), validated on load."""
+"""Typed reference rows (docs/contract.md, reference data directory), validated on load."""
 
 from __future__ import annotations
 
