@@ -20,7 +20,7 @@ from schemas.instants import resolve_as_of
 from schemas.rules import CONNECTION_BOOKING, SourceRule, source_rules
 from schemas.settings import Settings, load_settings
 from tasks.assign import assign_service_centres, booked_centres
-from tasks.calendar import add_accept_deadlines, calendar_for
+from tasks.calendar import add_accept_deadlines
 from tasks.classify import classify_rows
 from tasks.dedup import KEY, collapse_batch, plan_merges
 from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches, split_malformed
@@ -385,7 +385,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         request=request,
         products=product_lookup(reference["products"]),
         timezones=reference["service_centers"].select("sc_id", "timezone"),
-        calendar=calendar_for(pl.Series([as_of]), reference["calendar_overrides"]),
+        calendar=repo.working_calendar(con, as_of.year, as_of.year + 1),
         naive_timezone=settings.feed_timezone,
         next_lead_id=repo.next_id(con, "leads", "lead_id"),
         digest_hour=settings.digest_hour,

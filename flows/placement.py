@@ -14,7 +14,7 @@ import polars as pl
 from flows.ingest import UTC_US, connection_bookings
 from flows.notify import queue_notices
 from schemas.enums import EventKind, NoticeCause, TransferReason
-from tasks.calendar import add_accept_deadlines, calendar_for
+from tasks.calendar import add_accept_deadlines
 from warehouse import repository as repo
 from warehouse import store
 
@@ -27,10 +27,7 @@ def arrive(
     at_centre = leads.join(zones.rename({"sc_id": sc_column}), on=sc_column).with_columns(
         arrived_at=pl.lit(as_of, UTC_US)
     )
-    calendar = repo.working_calendar(con, as_of.year, as_of.year + 1)
-    if calendar["day"].dt.year().n_unique() < 2:  # beyond the years `pp init` stored
-        overrides = store.frame(con, "SELECT day AS date, kind FROM calendar_overrides")
-        calendar = calendar_for(pl.Series([as_of]), overrides)
+    calendar = repo.working_calendar(con, as_of.year, as_of.year + 1)  # the one `pp init` stored
     return add_accept_deadlines(at_centre, calendar).drop("timezone")
 
 

@@ -21,10 +21,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.ingest import resolve_as_of
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
-from tasks.calendar import production_calendar
 from tasks.periods import Period, parse_period, period_of_day
 from tasks.report import GENERATOR, GENERATOR_TAG, render_html, take_time_summary, take_times
 from tasks.spreadsheets import neutralise_formulas
+from warehouse import repository as repo
 from warehouse import store
 
 FORMATS = ("html", "parquet", "csv")
@@ -53,14 +53,14 @@ def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, 
             for name in ("take_times", "funnel", "conversion", "notifications")
         }
         frames["backlog"] = store.frame(con, store.sql("report_backlog"), {"as_of": as_of})
-        overrides = store.frame(con, "SELECT day AS date, kind FROM calendar_overrides")
+        stays = frames.pop("take_times")
+        years = [*stays["arrived_at"].dt.year().to_list(), *stays["taken_at"].dt.year().to_list()]
+        years = [year for year in years if year is not None] or [as_of.year]
+        calendar = repo.working_calendar(con, min(years), max(years))  # the one `pp init` stored
     frames["trend"] = trend
     frames["sla"] = trend.filter(pl.col("period_start") == period.first_day).drop(
         "period_kind", "period_start"
     )
-    stays = frames.pop("take_times")
-    years = [*stays["arrived_at"].dt.year().to_list(), *stays["taken_at"].dt.year().to_list()]
-    calendar = production_calendar(min(years, default=2000), max(years, default=2000), overrides)
     frames["take_times"] = take_times(stays, calendar)
     frames["time_to_take"] = take_time_summary(frames["take_times"])
     return frames

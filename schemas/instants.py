@@ -11,7 +11,7 @@ from schemas.rules import WORKING_CALENDAR_YEARS
 def check_in_calendar(when: datetime, *, option: str = "--as-of") -> datetime:
     """Working time exists only where the production calendar does: an instant outside its
     years would give deadlines on a calendar nobody wrote, so it is refused, not guessed."""
-    first, last = WORKING_CALENDAR_YEARS
+    first, last = WORKING_CALENDAR_YEARS[0], WORKING_CALENDAR_YEARS[1] - 1
     year = when.astimezone(UTC).year if when.tzinfo else when.year
     if not first <= year <= last:
         raise PipelineError(

@@ -30,7 +30,9 @@ SLA_TERMS: dict[Temperature, SlaTerm] = {
 
 WORKDAY_START_MINUTE = 9 * 60  # 09:00 SC-local (SPEC §10)
 WORKDAY_MINUTES = 9 * 60  # 09:00-18:00
-WORKING_CALENDAR_YEARS = (2015, 2040)  # the calendar `pp init` writes for the metric views
+# The calendar `pp init` writes: the years an --as-of may fall in, and one more, since a hot
+# deadline may run into the next year.
+WORKING_CALENDAR_YEARS = (2015, 2041)
 CONNECTION_BOOKING = timedelta(days=30)  # SPEC §7: a connection lead books client x product
 NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago
 # SPEC §6 "Transfer": which leads may move to another SC after a breach, and which bookings

@@ -59,16 +59,6 @@ def production_calendar(
     return calendar.with_columns(cum_start=worked.cum_sum() - worked)
 
 
-def calendar_for(arrivals: pl.Series, overrides: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Calendar covering the arrivals' years plus one, so hot deadlines never run off its end."""
-    years = arrivals.drop_nulls().dt.year()
-    if years.is_empty():
-        return pl.DataFrame(schema=_CALENDAR_SCHEMA)
-    first, last = years.min(), years.max()
-    assert isinstance(first, int) and isinstance(last, int)
-    return production_calendar(first, last + 1, overrides)
-
-
 def add_accept_deadlines(frame: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
     """Add `accept_deadline` (UTC): hot in SC-local working time, warm/cold as exact instants.
 
@@ -163,7 +153,7 @@ def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> p
     Integer microseconds throughout. Working day k (0-based) opens after exactly k full
     working days, so the day on which a target of T working µs falls is
     k = (T − 1) // day_length: a gather, no join and no sort."""
-    cal = _days(calendar, "calendar_for")
+    cal = _days(calendar, "production_calendar")
     first_day, last_day = cal.first, cal.last
     epoch_day, cum_us, is_working = cal.epoch_day, cal.cum_us, cal.is_working
     day_us, calendar_day_us, opening = _WORKDAY_US, _CALENDAR_DAY_US, _OPENING_US
@@ -210,7 +200,7 @@ def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> p
             local = bad.select(pl.col("local_us").cast(pl.Datetime("us")))["local_us"][0]
             raise ValueError(
                 f"hot arrival {local} ({bad['timezone'][0]}, local) {problem}; "
-                "build the calendar with calendar_for()"
+                "give a calendar that covers the arrivals' years and the next one"
             )
     to_utc = (pl.col("local_due_us") - offset).cast(_UTC_US)
     for zone in sorted(set(zones) - fixed.keys()):

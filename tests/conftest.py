@@ -31,7 +31,7 @@ def prefect_server() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`pp init` once for the session: the 2015-2040 working calendar takes a while to build."""
+    """`pp init` once for the session: the 2015-2041 working calendar takes a while to build."""
     from flows.initialise import init_warehouse
 
     path = tmp_path_factory.mktemp("template") / "pp.duckdb"

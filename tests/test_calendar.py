@@ -16,7 +16,6 @@ from polars.testing import assert_frame_equal
 from schemas.rules import WORKDAY_MINUTES
 from tasks.calendar import (
     add_accept_deadlines,
-    calendar_for,
     hot_deadline_one,
     production_calendar,
 )
@@ -237,16 +236,6 @@ def test_deadline_past_calendar_end_is_rejected() -> None:
     cal = production_calendar(2026, 2026)
     with pytest.raises(ValueError, match="past the production calendar"):
         add_accept_deadlines(frame([(local(MSK, 2026, 12, 30, 17, 0), MSK, "hot")]), cal)
-
-
-def test_calendar_for_spans_arrivals_plus_one_year() -> None:
-    arrivals = pl.Series([datetime(2025, 12, 31, 20, tzinfo=UTC), None], dtype=UTC_US)
-    cal = calendar_for(arrivals)
-    assert (cal["day"][0], cal["day"][-1]) == (date(2025, 1, 1), date(2026, 12, 31))
-    rows = [(arrivals[0], "Asia/Kamchatka", "hot")]
-    assert add_accept_deadlines(frame(rows), cal)["accept_deadline"].to_list() == [
-        local("Asia/Kamchatka", 2026, 1, 12, 12, 0)
-    ]
 
 
 # --- the vectorized path equals the per-row definition ----------------------------------
