@@ -1,10 +1,12 @@
 """Charts for the report (SPEC §12) as inline SVG: the HTML opens with no network, and no
-plotting library is needed for bars and a heat map. Every text is escaped."""
+plotting library is needed for bars and a heat map. Every text is escaped here, so the page
+template may take the markup as it is."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+
+from markupsafe import escape
 
 from schemas.labels import TEMPERATURE_LABELS
 
@@ -22,7 +24,7 @@ def bars(
     unit: str = "",
 ) -> str:
     """Stacked vertical bars: one bar per category, one colour per series, with a legend."""
-    colours = colours or {}
+    fills = {name: escape((colours or {}).get(name, "#4c78a8")) for name in series}
     width, height, left, bottom, top = max(320, 70 * len(categories) + 60), 220, 50, 40, 30
     totals = [sum(values[i] for values in series.values()) for i in range(len(categories))]
     peak = max([*totals, 1.0])
@@ -42,7 +44,7 @@ def bars(
             if h > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
-                    f'fill="{colours.get(name, "#4c78a8")}">'
+                    f'fill="{fills[name]}">'
                     f"<title>{escape(f'{category} {name}: {values[i]:g}')}</title></rect>"
                 )
             base -= h
@@ -57,9 +59,7 @@ def bars(
             )
     for j, name in enumerate(series if len(series) > 1 else {}):
         x = left + j * 90
-        parts.append(
-            f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{colours.get(name, "#4c78a8")}"/>'
-        )
+        parts.append(f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{fills[name]}"/>')
         parts.append(f'<text x="{x + 14}" y="{height - 7}" {_FONT}>{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

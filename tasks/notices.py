@@ -6,7 +6,6 @@ what was assigned in `[D−1 hh:00, D hh:00)` SC-local (hh = the digest hour, 09
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -18,6 +17,7 @@ import polars as pl
 from schemas.enums import Channel, NoticeCause, Temperature
 from schemas.labels import LEAD_TYPE_LABELS, TEMPERATURE_LABELS
 from schemas.text import CONTROL_CHARACTERS, LINE_BREAKS, address_problem
+from tasks.templating import render_template
 
 UTC_US = pl.Datetime("us", "UTC")
 NOTICE_COLUMNS = (
@@ -141,8 +141,8 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
     behind the link. The Message-ID is the notification's own, so a re-send is recognisable.
     Raises `Unbuildable` when the recipient is not one e-mail address; the message returned
     is known to serialise, so a delivery cannot fail on its content."""
-    rows = _lead_lines(leads, letter)
     subject, intro = _headline(letter, leads.height)
+    content = {"intro": intro, "leads": _lead_lines(leads, letter), "footer": _footer(letter)}
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = letter.mail_from
@@ -150,8 +150,8 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
     message["Date"] = format_datetime(as_of)
     message["Message-ID"] = letter.message_id
     message["X-PP-Notification"] = f"{letter.notification_id} {letter.kind.value} {letter.sc_id}"
-    message.set_content(_plain(letter, intro, rows))
-    message.add_alternative(_html(letter, intro, rows), subtype="html")
+    message.set_content(render_template("letter.txt.j2", **content))
+    message.add_alternative(render_template("letter.html.j2", **content), subtype="html")
     if address_problem(str(message["To"])):
         raise Unbuildable("the SC's notification address is not one e-mail address")
     message.as_bytes()  # written out once here: what cannot be written fails now, not in delivery
@@ -166,10 +166,13 @@ def _lead_lines(leads: pl.DataFrame, letter: Letter) -> list[dict[str, object]]:
         .dt.convert_time_zone(letter.timezone)
         .dt.strftime("%d.%m.%Y %H:%M (UTC%:z)")
     )
+    labels = {t.value: label for t, label in TEMPERATURE_LABELS.items()}
+    temperature = pl.col("temperature").cast(pl.String)
     return leads.select(
         "lead_id",
-        "temperature",
-        "cause",
+        cause=pl.when(pl.col("cause") == NoticeCause.TRANSFERRED.value)
+        .then(pl.lit("передана из другого СЦ"))
+        .otherwise(pl.lit("назначена")),
         link=pl.format("{}/leads/{}", pl.lit(letter.base_url.rstrip("/")), "lead_id"),
         client=pl.coalesce("company_name", pl.lit("клиент без наименования")),
         inn=pl.coalesce(pl.concat_str("inn", pl.lit(" / КПП "), "kpp"), "inn", pl.lit("не указан")),
@@ -177,6 +180,9 @@ def _lead_lines(leads: pl.DataFrame, letter: Letter) -> list[dict[str, object]]:
         lead_type=pl.col("lead_type").replace_strict(
             {t.value: label for t, label in LEAD_TYPE_LABELS.items()}, default=pl.col("lead_type")
         ),
+        temperature=temperature.replace_strict({t: label.name_ru for t, label in labels.items()}),
+        colour=temperature.replace_strict({t: label.colour_ru for t, label in labels.items()}),
+        colour_hex=temperature.replace_strict({t: label.colour_hex for t, label in labels.items()}),
         deadline=pl.coalesce(deadline, pl.lit("не установлен")),
     ).to_dicts()
 
@@ -195,61 +201,6 @@ def _headline(letter: Letter, count: int) -> tuple[str, str]:
         f"Сводка ПП на {day:%d.%m.%Y}: {count} тёплых и холодных — {letter.sc_name}",
         f"{letter.sc_name} назначены тёплые и холодные потенциальные продажи (ПП) "
         f"с {start} по {day:%d.%m.%Y} (окно суточной сводки, местное время): {count}.",
-    )
-
-
-def _temperature(value: object) -> tuple[str, str, str]:
-    label = TEMPERATURE_LABELS[Temperature(str(value))]
-    return label.name_ru, label.colour_ru, label.colour_hex
-
-
-def _cause(value: object) -> str:
-    return "передана из другого СЦ" if value == NoticeCause.TRANSFERRED.value else "назначена"
-
-
-def _plain(letter: Letter, intro: str, rows: list[dict[str, object]]) -> str:
-    lines = ["Здравствуйте!", "", intro, ""]
-    for number, row in enumerate(rows, start=1):
-        name, colour, _ = _temperature(row["temperature"])
-        lines += [
-            f"{number}. {row['client']}, ИНН {row['inn']}",
-            f"   Продукт: {row['product']}",
-            f"   Тип: {row['lead_type']}",
-            f"   Температура: {name} ({colour})",
-            f"   Взять в работу до: {row['deadline']}",
-            f"   ПП {_cause(row['cause'])}: {row['link']}",
-            "",
-        ]
-    lines += [_footer(letter)]
-    return "\n".join(lines) + "\n"
-
-
-def _html(letter: Letter, intro: str, rows: list[dict[str, object]]) -> str:
-    esc = html.escape
-    cells = []
-    for row in rows:
-        name, colour, hex_colour = _temperature(row["temperature"])
-        cells.append(
-            "<tr>"
-            f'<td><a href="{esc(str(row["link"]))}">ПП {esc(str(row["lead_id"]))}</a>'
-            f"<br><small>{esc(_cause(row['cause']))}</small></td>"
-            f"<td>{esc(str(row['client']))}<br><small>ИНН {esc(str(row['inn']))}</small></td>"
-            f"<td>{esc(str(row['product']))}</td>"
-            f"<td>{esc(str(row['lead_type']))}</td>"
-            f'<td><span style="color:{hex_colour}">&#9679;</span> {esc(name)} '
-            f"<small>({esc(colour)})</small></td>"
-            f"<td>{esc(str(row['deadline']))}</td>"
-            "</tr>"
-        )
-    header = "".join(
-        f'<th align="left">{h}</th>'
-        for h in ("ПП", "Клиент", "Продукт", "Тип", "Температура", "Взять в работу до")
-    )
-    return (
-        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"></head><body>'
-        f"<p>Здравствуйте!</p><p>{esc(intro)}</p>"
-        f'<table border="1" cellpadding="4" cellspacing="0"><tr>{header}</tr>{"".join(cells)}</table>'
-        f"<p><small>{esc(_footer(letter))}</small></p></body></html>\n"
     )
 
 

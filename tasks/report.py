@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from html import escape
 
 import polars as pl
 
 from schemas.enums import Temperature
 from tasks.calendar import working_minutes_between
 from tasks.charts import TEMPERATURE_COLOURS, bars, funnel, heatmap
+from tasks.templating import render_template
 
 TEMPERATURES = tuple(t.value for t in Temperature)  # hottest first
 AGE_BANDS = ("0-1d", "1-3d", "3-7d", "7-30d", "30d+")
@@ -61,14 +61,14 @@ def histogram(times: pl.DataFrame, temperature: str) -> tuple[list[str], list[fl
     return labels, [float(found.get(label, 0)) for label in labels]
 
 
-def _table(frame: pl.DataFrame, *, limit: int = 500) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.head(limit).iter_rows()
-    )
-    more = f"<p>{frame.height - limit:,} more rows in the export.</p>" if frame.height > limit else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+def _table(title: str, frame: pl.DataFrame, *, limit: int = 500) -> dict[str, object]:
+    """What the page shows of one table: its first `limit` rows and how many the export adds."""
+    return {
+        "title": title,
+        "columns": frame.columns,
+        "rows": frame.head(limit).rows(),
+        "hidden": max(frame.height - limit, 0),
+    }
 
 
 def funnel_stages(funnel_frame: pl.DataFrame) -> list[tuple[str, int]]:
@@ -138,17 +138,11 @@ def render_html(
         ("Conversion by type, source and product", conversion),
         ("Notifications", notifications),
     ]
-    tables = "".join(f"<h2>{escape(title)}</h2>{_table(frame)}" for title, frame in sections)
-    style = (
-        "body{font-family:sans-serif;margin:2em;color:#222}"
-        "table{border-collapse:collapse;font-size:12px;margin-bottom:1em}"
-        "th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
-        ".charts{display:flex;flex-wrap:wrap;gap:1.5em}"
-    )
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR_TAG}'
-        f"<title>{escape(f'Potential Sales report {period}')}</title><style>{style}</style></head><body>"
-        f"<h1>{escape(f'Potential Sales: SLA and conversion, {period}')}</h1>"
-        f"<p>{escape(f'As of {as_of.isoformat()}. Periods are calendar days in each SC’s own zone.')}</p>"
-        f'<div class="charts">{"".join(charts)}</div>{tables}</body></html>'
+    return render_template(
+        "report.html.j2",
+        generator_tag=GENERATOR_TAG,
+        period=period,
+        as_of=as_of.isoformat(),
+        charts=charts,
+        tables=[_table(title, frame) for title, frame in sections],
     )

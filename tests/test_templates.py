@@ -1,0 +1,102 @@
+"""The HTML of the report page and of the e-mails comes from autoescaped templates: a name
+holding markup reads as text there, while the plain-text part of a letter keeps it as it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from jinja2 import UndefinedError
+
+from schemas.enums import Channel
+from tasks.notices import Letter, render
+from tasks.report import GENERATOR_TAG, render_html
+from tasks.templating import render_template
+
+AS_OF = datetime(2026, 3, 12, 9, tzinfo=UTC)
+HOSTILE = "Рога & Копыта <script>alert(1)</script>"
+ESCAPED = "Рога &amp; Копыта &lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def report_page(sc_id: str, product: str) -> str:
+    trend = pl.DataFrame(
+        {"sc_id": [sc_id], "period_start": [date(2026, 3, 2)], "taken_in_time": [1], "breached": [1]}
+    )
+    conversion = pl.DataFrame({"dimension": ["product"], "value": [product], "conversion_pct": [50.0]})
+    return render_html(
+        period="2026-W10",
+        as_of=AS_OF,
+        sla=pl.DataFrame({"sc_id": [sc_id], "compliance_pct": [50.0]}),
+        trend=trend,
+        times=pl.DataFrame({"temperature": ["hot"], "time_to_take": [20.0]}),
+        time_summary=pl.DataFrame(),
+        backlog=pl.DataFrame(
+            {"sc_id": [sc_id], "temperature": ["hot"], "age_band": ["0-1d"], "leads": [1]}
+        ),
+        funnel_frame=pl.DataFrame({"arrived": [2], "taken": [1], "completed": [None]}),
+        conversion=conversion,
+        notifications=pl.DataFrame(),
+    )
+
+
+def test_a_hostile_sc_or_product_name_is_text_in_the_report_page():
+    page = report_page(HOSTILE, f"{HOSTILE} product")
+    assert "<script>" not in page and "& Копыта" not in page
+    assert f'font-size="11">{ESCAPED}</text>' in page  # the heat map's row, escaped once
+    assert f"<td>{ESCAPED}</td>" in page  # the compliance table
+    assert f"<td>{ESCAPED} product</td>" in page  # the conversion table
+    assert page.count("<svg") == 6 and "&lt;svg" not in page  # the charts' own markup is kept
+
+
+def test_the_page_names_its_generator_where_pp_report_looks_for_it():
+    """`pp report` replaces a page only when its first 1024 bytes hold the generator tag."""
+    assert GENERATOR_TAG.encode() in report_page("sc-msk-1", "extern").encode()[:1024]
+
+
+def letter(sc_name: str) -> Letter:
+    return Letter(
+        notification_id=7,
+        kind=Channel.IMMEDIATE,
+        sc_id="sc-ekb-1",
+        sc_name=sc_name,
+        timezone="Asia/Yekaterinburg",
+        recipient="leads@ekb1-partner.ru",
+        message_id="<7@potential-sales.local>",
+        digest_day=None,
+        mail_from="pp@potential-sales.local",
+        base_url="https://pp.example.test/?a=1&b=2",
+    )
+
+
+def test_a_hostile_sc_or_product_name_is_text_in_the_e_mail_html():
+    leads = pl.DataFrame(
+        {
+            "lead_id": [1],
+            "cause": ["assigned"],
+            "temperature": ["hot"],
+            "accept_deadline": [AS_OF],
+            "company_name": [HOSTILE],
+            "inn": ["6663003127"],
+            "kpp": [None],
+            "product": ["extern"],
+            "product_name": [f"{HOSTILE} product"],
+            "lead_type": ["connection"],
+        }
+    )
+    message = render(letter(f"СЦ {HOSTILE}"), leads, as_of=AS_OF)
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "<script>" not in html and "& Копыта" not in html
+    assert f"<p>СЦ {ESCAPED} назначены горячие" in html  # the SC name in the introduction
+    assert f"<td>{ESCAPED}<br>" in html  # the client
+    assert f"<td>{ESCAPED} product</td>" in html
+    assert 'href="https://pp.example.test/?a=1&amp;b=2/leads/1"' in html
+    assert '<span style="color:#d32f2f">&#9679;</span> горячий' in html  # the letter's own markup
+    assert f"1. {HOSTILE}, ИНН 6663003127" in plain and f"Продукт: {HOSTILE} product" in plain
+    assert "&amp;" not in plain and "&lt;" not in plain  # plain text is not HTML: nothing escaped
+
+
+def test_a_template_refuses_a_value_it_was_not_given():
+    with pytest.raises(UndefinedError):
+        render_template("letter.html.j2", intro="Здравствуйте", leads=[])
