@@ -29,5 +29,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py --rows 200000 --existing 200000
 	$(BIN)/python bench/sweep.py --leads 1000000
 
-clean:
-	rm -rf $(VENV) data
+clean:                           # the environment only: data/ holds the warehouse and what users saved
+	rm -rf $(VENV)

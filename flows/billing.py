@@ -19,7 +19,7 @@ from schemas.errors import PipelineError
 from schemas.feed import BILLING_FEED
 from schemas.settings import load_settings
 from tasks.billing import validate_billing_rows
-from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches
+from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
 from warehouse import repository as repo
 from warehouse import store
 
@@ -56,8 +56,9 @@ def billing_batch(
     naive_timezone: str,
 ) -> Counter[str]:
     """One batch: invoices issued, payments (completing leads), paid periods; counts back."""
+    rows, malformed = split_malformed(batch)
     valid, refused = validate_billing_rows(
-        batch,
+        rows,
         known_products=reference["products"],
         known_centres=reference["centres"],
         naive_timezone=naive_timezone,
@@ -87,7 +88,7 @@ def billing_batch(
             detail=pl.struct("invoice_id").struct.json_encode(),
         ),
     )
-    quarantined = quarantine_rows(batch, layout, feed_id, [refused])
+    quarantined = quarantine_rows(batch, layout, feed_id, [malformed, refused])
     store.insert(
         con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
     )

@@ -6,6 +6,7 @@ flows and Prefect are imported only by the commands that need them, so help is i
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -121,7 +122,7 @@ def _options(
 @app.command()
 def init(
     reference: Annotated[
-        Path | None, typer.Option("--reference", help="reference data directory (CONTRACT.md)")
+        Path | None, typer.Option("--reference", help="reference data directory (docs/contract.md)")
     ] = None,
 ) -> None:
     """Create or migrate the warehouse and load reference data (bundled demo reference by default)."""
@@ -202,14 +203,24 @@ def billing(
     out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
 
 
+_COUNT = re.compile(r"[0-9]+")
+
+
 def parse_counts(text: str) -> dict[str, int]:
-    """`m1=10,m2=5` → {"m1": 10, "m2": 5}, in the order given."""
+    """`m1=10,m2=5` → {"m1": 10, "m2": 5}, in the order given. Refused before any flow starts:
+    a manager named twice (which count would be meant?), a count below 1, anything else."""
     counts: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, number = part.partition("=")
-        if not name.strip() or not number.strip().isdigit():
+        name, _, number = (piece.strip() for piece in part.partition("="))
+        if not name or not _COUNT.fullmatch(number):
             raise PipelineError(f"--counts {text!r}: expected MANAGER=N pairs, e.g. m1=10,m2=5")
-        counts[name.strip()] = int(number)
+        if name in counts:
+            raise PipelineError(f"--counts {text!r} names manager {name!r} twice; give each manager once")
+        if int(number) < 1:
+            raise PipelineError(f"--counts {text!r}: manager {name!r} needs a count of at least 1")
+        counts[name] = int(number)
+    if not counts:
+        raise PipelineError(f"--counts {text!r}: expected MANAGER=N pairs, e.g. m1=10,m2=5")
     return counts
 
 
@@ -249,7 +260,7 @@ def distribute(
     end: Annotated[datetime, typer.Option("--end", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
     as_of: AsOf = None,
 ) -> None:
-    """Plan the SC's warm and cold new leads over a period (§6.2); hot ones are refused."""
+    """Plan the SC's warm and cold new leads over a period's working days (§6.2); hot ones are refused."""
     from flows.mass_actions import distribute as distribute_flow
 
     result = distribute_flow(
@@ -561,22 +572,32 @@ def report(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="html, parquet or csv")] = "html",
     as_of: AsOf = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="replace existing files the report did not write (never the warehouse)"),
+    ] = False,
 ) -> None:
     """SLA and conversion report (SPEC §12): an HTML page with charts, or the metric tables."""
-    from flows.report import FORMATS
+    from flows.report import plan_report
     from flows.report import report as report_flow
-    from tasks.periods import parse_period
 
-    if format not in FORMATS:
-        raise PipelineError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
-    if period is not None:
-        parse_period(period)  # a bad period is the user's error, before any flow starts
-    result = report_flow(
+    chosen = None if target is None else str(target)
+    # a bad period, or a file the report may not replace, is the user's error before any flow starts
+    plan = plan_report(
         period=period,
-        out=None if target is None else str(target),
+        out=chosen,
         format=format,
         as_of=parse_as_of(as_of),
+        warehouse=_warehouse(),
+        force=force,
+    )
+    result = report_flow(
+        period=plan.period.name,
+        out=chosen,
+        format=format,
+        as_of=plan.as_of,
         warehouse=str(_warehouse()),
+        force=force,
     )
     out.print(f"report {result['period']} written to {result['written']}", markup=False, highlight=False)
 
@@ -591,9 +612,10 @@ def demo(
 ) -> None:
     """The main job on generated data: every source ingested, SLA swept, a summary printed."""
     from flows import progress
-    from flows.demo import DEMO_STEPS, print_demo_summary, run_demo
+    from flows.demo import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
 
     when = parse_as_of(as_of)
+    check_demo_folder(workdir)  # a folder the demo may not clear is refused before any flow starts
     with Progress(console=err, transient=True) as bar:
         task_id = bar.add_task("demo", total=DEMO_STEPS)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,10 +23,11 @@ from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
 from flows.notify import notify
-from flows.report import report
+from flows.report import WAREHOUSE_COMPANIONS, report, write_atomically
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
 from schemas.enums import Temperature
+from schemas.errors import PipelineError
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
 from tasks.periods import period_of
@@ -66,6 +67,20 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
 DEMO_STEPS = 2 * len(DEMO_FEEDS) + 11
 SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
 DEMO_PRINCIPAL = "demo-principal"
+WAREHOUSE_FILE = "pp.duckdb"
+REPORT_FILE = "report.html"
+BILLING_FILES = ("billing.csv", "billing-month-2.csv")
+# The files every run writes, by path within its folder; the outbox's messages are added as written.
+DEMO_FILES = frozenset(
+    {
+        WAREHOUSE_FILE,
+        *(WAREHOUSE_FILE + suffix for suffix in WAREHOUSE_COMPANIONS),
+        REPORT_FILE,
+        *(f"feeds/{name}" for name in (*(spec.file_name for spec in DEMO_FEEDS), *BILLING_FILES)),
+    }
+)
+DEMO_MARKER = ".pp-demo.json"  # marks a demo folder and lists what the demo wrote there
+DEMO_GENERATOR = "Potential Sales demo"
 
 
 def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl.DataFrame]) -> list[Path]:
@@ -168,7 +183,7 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
         ],
         how="diagonal_relaxed",
     )
-    path = root / "feeds" / "billing.csv"
+    path = root / "feeds" / BILLING_FILES[0]
     rows.write_csv(path)
     return path
 
@@ -178,7 +193,7 @@ def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
     with store.reader(warehouse) as con:
         moved = store.frame(con, store.sql("demo_clients_moving"))
-    path = root / "feeds" / "billing-month-2.csv"
+    path = root / "feeds" / BILLING_FILES[1]
     moved.with_row_index("n").select(
         "inn",
         "kpp",
@@ -230,18 +245,86 @@ def _mail_to_folder(folder: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _recorded(root: Path) -> set[str] | None:
+    """The files earlier runs wrote into `root`, or None when no demo marked it as its own."""
+    marker = root / DEMO_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("generator") != DEMO_GENERATOR:
+        return None
+    files = recorded.get("files")
+    inside = (f for f in files if isinstance(f, str)) if isinstance(files, list) else ()
+    return {f for f in inside if not Path(f).is_absolute() and ".." not in Path(f).parts}
+
+
+def _record(root: Path, files: set[str] | frozenset[str]) -> None:
+    text = json.dumps({"generator": DEMO_GENERATOR, "files": sorted(files)}, indent=1)
+    write_atomically(root / DEMO_MARKER, lambda staged: staged.write_text(text, encoding="utf-8"))
+
+
+def _files_under(root: Path) -> set[str]:
+    return {
+        path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file() or path.is_symlink()
+    } - {DEMO_MARKER}
+
+
+def check_demo_folder(root: Path) -> set[str]:
+    """The files earlier runs wrote into `root`, once it is sure the demo may run there: a new
+    or empty folder, or one an earlier run marked, where nothing else sits where the demo writes."""
+    if root.exists() and not root.is_dir():
+        raise PipelineError(f"--dir {root} is a file; name a folder for the demo")
+    recorded = _recorded(root) if root.is_dir() else set()
+    if recorded is None:
+        if any(root.iterdir()):
+            raise PipelineError(
+                f"--dir {root} is not empty and is not a demo folder (it has no {DEMO_MARKER}); "
+                "name a new or empty folder"
+            )
+        recorded = set()
+    in_the_way = sorted(name for name in DEMO_FILES - recorded if os.path.lexists(root / name))
+    if in_the_way:
+        raise PipelineError(
+            f"{root / in_the_way[0]} was not written by the demo; move it away or name another --dir"
+        )
+    return recorded
+
+
+def prepare_demo_folder(root: Path) -> set[str]:
+    """Remove what earlier runs wrote into `root` and nothing else, mark the folder as the
+    demo's, and return the files still there: someone else's, which the run leaves alone."""
+    earlier = check_demo_folder(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in earlier:
+            path = root / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+        _record(root, DEMO_FILES)  # a run stopped half-way still leaves a folder it owns
+    except OSError as exc:
+        raise PipelineError(f"cannot prepare --dir {root}: {exc.strerror or exc}") from exc
+    return _files_under(root)
+
+
 @flow(name="demo")
 def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
     """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → notifications
-    → summary."""
+    → summary. Only what earlier runs wrote in `workdir` is removed; the folder's marker lists
+    what this one wrote."""
     root = Path(workdir)
-    shutil.rmtree(root, ignore_errors=True)
-    with _mail_to_folder(root / "outbox"):
-        return _run_demo(root, rows, resolve_as_of(as_of))
+    kept = prepare_demo_folder(root)
+    try:
+        with _mail_to_folder(root / "outbox"):
+            return _run_demo(root, rows, resolve_as_of(as_of), kept)
+    finally:
+        _record(root, DEMO_FILES | (_files_under(root) - kept))
 
 
-def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
-    warehouse = root / "pp.duckdb"
+def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[str, Any]:
+    warehouse = root / WAREHOUSE_FILE
     init_warehouse(warehouse)
     with store.reader(warehouse) as con:
         reference = {
@@ -306,7 +389,7 @@ def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
     blocked = sweep_bookings(as_of=month_later + timedelta(days=1), warehouse=str(warehouse))
     progress.advance("booking sweep", 1)
     week = period_of(start, "Europe/Moscow", "week").name
-    page = report(period=week, out=str(root / "report.html"), as_of=sweep_at, warehouse=str(warehouse))
+    page = report(period=week, out=str(root / REPORT_FILE), as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("report", 1)
     with store.reader(warehouse) as con:
         tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
@@ -339,7 +422,9 @@ def _run_demo(root: Path, rows: int, start: datetime) -> dict[str, Any]:
             "immediate": int(messages.get("immediate", 0)),
             "digest": int(messages.get("digest", 0)),
             "outbox": str(root / "outbox"),
-            "eml_files": len(list((root / "outbox").glob("*.eml"))),
+            "eml_files": sum(
+                path.relative_to(root).as_posix() not in kept for path in (root / "outbox").glob("*.eml")
+            ),
             "not_sent": notified["retry_later"] + notified["failed"],
         },
         "tables": tables,

@@ -23,7 +23,7 @@ from tasks.assign import assign_service_centres, booked_centres
 from tasks.calendar import add_accept_deadlines, calendar_for
 from tasks.classify import classify_rows
 from tasks.dedup import KEY, collapse_batch, plan_merges
-from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches
+from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches, split_malformed
 from tasks.reference import code_lookup, product_lookup, resolve_code
 from tasks.validate import validate_feed_rows
 from warehouse import repository as repo
@@ -61,7 +61,7 @@ class FeedSummary:
 def check_feed(
     path: Path, *, source: str, product: str | None, sc_id: str | None, warehouse: Path
 ) -> FeedRequest:
-    """File-level checks (CONTRACT.md): every problem here fails the command before any write."""
+    """File-level checks (docs/contract.md): every problem here fails the command before any write."""
     rules = source_rules()
     if source not in rules:
         raise PipelineError(f"unknown source {source!r}; expected one of {', '.join(rules)}")
@@ -134,7 +134,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
     The batch is the unit of a Prefect task; it returns only counts, because Prefect keeps
     every task's result for the whole flow run and frames would pile up in memory."""
     request, as_of = ctx.request, ctx.as_of
-    rows = batch
+    rows, malformed = split_malformed(batch)
     if request.product is not None:
         rows = rows.with_columns(pl.col("product").fill_null(request.product))
     valid, invalid = validate_feed_rows(
@@ -187,7 +187,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
             feed_id=pl.lit(ctx.feed_id, pl.Int64),
         ),
     )
-    quarantined = quarantine_rows(batch, request.layout, ctx.feed_id, [invalid, refused, already])
+    quarantined = quarantine_rows(batch, request.layout, ctx.feed_id, [malformed, invalid, refused, already])
     store.insert(
         con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
     )

@@ -1,7 +1,8 @@
 """Single-lead actions (`pp lead …`): immediate, one short transaction each, no flow.
 
-Each reads the lead, asks the state machine (`tasks.lifecycle`) whether the action is
-allowed, then writes the new state and one `lead_events` row with its actor and time."""
+Each reads the lead, refuses an action dated before the lead's recorded history, asks the
+state machine (`tasks.lifecycle`) whether the action is allowed, then writes the new state and
+one `lead_events` row with its actor and time."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from schemas.enums import EventKind, LeadType, Status
 from schemas.errors import PipelineError
-from tasks.lifecycle import Action, Contact, Stage, check_close, check_refuse, next_status
+from tasks.lifecycle import Action, Contact, Stage, check_close, check_history, check_refuse, next_status
+from warehouse import repository as repo
 from warehouse import store
 
 
@@ -44,11 +48,16 @@ def _read(con: store.Connection, lead_id: int) -> LeadState:
 
 
 @contextmanager
-def _acting_on(warehouse: Path, lead_id: int) -> Iterator[tuple[store.Connection, LeadState]]:
-    """One short transaction on one lead, its current state read first."""
+def _acting_on(
+    warehouse: Path, lead_id: int, as_of: datetime
+) -> Iterator[tuple[store.Connection, LeadState]]:
+    """One short transaction on one lead, its current state read first and its history
+    checked to end no later than `as_of`."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        yield con, _read(con, lead_id)
+        lead = _read(con, lead_id)
+        check_history(repo.history_after(con, pl.DataFrame({"lead_id": [lead_id]}), as_of))
+        yield con, lead
 
 
 def _record(
@@ -75,7 +84,7 @@ def take_lead(
     warehouse: Path, lead_id: int, *, contact: Contact, note: str | None, as_of: datetime
 ) -> dict[str, object]:
     """`new → in_work` with the contact that justifies it (SPEC §3, §8.2.3)."""
-    with _acting_on(warehouse, lead_id) as (con, lead):
+    with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.TAKE)
         store.run(
             con,
@@ -93,7 +102,7 @@ def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: date
         raise PipelineError(
             f"--until {until.isoformat()} is not after {as_of.isoformat()}; postpone to the future"
         )
-    with _acting_on(warehouse, lead_id) as (con, lead):
+    with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.POSTPONE)
         store.run(
             con,
@@ -110,7 +119,7 @@ def stage_lead(
     warehouse: Path, lead_id: int, *, stage: Stage, note: str | None, as_of: datetime
 ) -> dict[str, object]:
     """A step of the sale on a lead in work, kept in its history."""
-    with _acting_on(warehouse, lead_id) as (con, lead):
+    with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.STAGE)
         _record(con, lead, EventKind.STAGE, as_of, {"stage": stage.value, "note": note})
     return _result(lead, target)
@@ -135,7 +144,7 @@ def close_lead(
     warehouse: Path, lead_id: int, *, invoice_id: str | None, comment: str | None, as_of: datetime
 ) -> dict[str, object]:
     """`completed` under §4's rule for the lead's type."""
-    with _acting_on(warehouse, lead_id) as (con, lead):
+    with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = check_close(lead_id, lead.lead_type, lead.status, invoice_id=invoice_id, comment=comment)
         if invoice_id:
             _check_invoice(con, lead, invoice_id)
@@ -155,7 +164,7 @@ def refuse_lead(
     warehouse: Path, lead_id: int, *, reason: str, contact: Contact | None, as_of: datetime
 ) -> dict[str, object]:
     """`refused`, with the reason; from `new`, with the contact in which the client refused."""
-    with _acting_on(warehouse, lead_id) as (con, lead):
+    with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = check_refuse(lead_id, lead.status, contact=contact, reason=reason)
         store.run(
             con,

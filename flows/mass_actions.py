@@ -1,5 +1,6 @@
-"""Mass actions (SPEC §6): managers dealt leads (§6.1), leads distributed over a period
-(§6.2). Each is one Prefect flow and one transaction."""
+"""Mass actions (SPEC §6): managers dealt leads (§6.1), leads distributed over the working
+days of a period (§6.2). Each is one Prefect flow and one transaction; neither is dated
+before the recorded history of a lead it touches."""
 
 from __future__ import annotations
 
@@ -13,14 +14,28 @@ from flows.ingest import resolve_as_of
 from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
+from tasks.lifecycle import check_history
 from tasks.mass import deal_to_managers, plan_distribution
+from tasks.reference import code_lookup, product_lookup, resolve_code
 from warehouse import repository as repo
 from warehouse import store
 
 
-def _require_sc(con: store.Connection, sc_id: str) -> None:
-    if not store.scalar(con, "SELECT count(*) FROM service_centers WHERE sc_id = ?", [sc_id]):
-        raise PipelineError(f"unknown service centre {sc_id!r}; see the service_centers table")
+def _centre_code(con: store.Connection, given: str) -> str:
+    """The SC's code as the reference spells it, given in any case (SPEC §16)."""
+    centres = store.frame(con, "SELECT sc_id FROM service_centers")["sc_id"]
+    sc_id = resolve_code(given, code_lookup(centres))
+    if sc_id is None:
+        raise PipelineError(f"unknown service centre {given!r}; see the service_centers table")
+    return sc_id
+
+
+def _product_code(con: store.Connection, given: str) -> str:
+    """The product's code as the reference spells it; the code in any case or the name will do."""
+    product = resolve_code(given, product_lookup(store.frame(con, "SELECT product, name FROM products")))
+    if product is None:
+        raise PipelineError(f"product {given!r} is not in the reference data; see the products table")
+    return product
 
 
 @flow(name="assign-managers")
@@ -40,7 +55,8 @@ def assign_managers(
         raise PipelineError("--counts needs positive numbers, e.g. m1=10,m2=5")
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
-        _require_sc(con, sc_id)
+        sc_id = _centre_code(con, sc_id)
+        chosen_product = None if product is None else _product_code(con, product)
         owners = dict(
             store.frame(
                 con,
@@ -59,13 +75,14 @@ def assign_managers(
             {
                 "sc": sc_id,
                 "temperature": temperature.value if temperature else None,
-                "product": product,
+                "product": chosen_product,
                 "lead_type": lead_type.value if lead_type else None,
             },
         )
         dealt = deal_to_managers(selection, counts).join(
             selection.select("lead_id", "previous_manager"), on="lead_id"
         )
+        check_history(repo.history_after(con, dealt, when))
         with store.staged(dealt=dealt) as files:
             store.run(con, store.sql("apply_managers"), files)
         repo.record_events(
@@ -84,21 +101,42 @@ def assign_managers(
     }
 
 
+def _working_days(con: store.Connection, start: date, end: date) -> pl.DataFrame:
+    """Every day of [start, end] from the production calendar `pp init` stored (SPEC §16),
+    refusing a period it does not cover or one without a working day."""
+    days = repo.calendar_days(con, start, end)
+    if days.height < (end - start).days + 1:
+        first, last = repo.calendar_span(con)
+        raise PipelineError(
+            f"{start} to {end} runs outside the production calendar the warehouse holds "
+            f"({first} to {last}); choose days inside it"
+        )
+    if not days["is_working"].any():
+        raise PipelineError(
+            f"{start} to {end} has no working day in the production calendar; "
+            "choose a period with at least one"
+        )
+    return days
+
+
 @flow(name="distribute")
 def distribute(
     sc_id: str, start: date, end: date, as_of: datetime | None = None, warehouse: str | None = None
 ) -> dict[str, Any]:
-    """§6.2: plan the SC's warm and cold `new` leads over [start, end]; hot ones are refused."""
+    """§6.2: plan the SC's warm and cold `new` leads over the working days of [start, end];
+    hot ones are refused."""
     if end < start:
         raise PipelineError(f"--end {end} is before --start {start}")
     settings = load_settings(warehouse=warehouse)
     when = resolve_as_of(as_of)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
-        _require_sc(con, sc_id)
+        sc_id = _centre_code(con, sc_id)
+        days = _working_days(con, start, end)
         selection = store.frame(con, store.sql("distribution_selection"), {"sc": sc_id})
         hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
-        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), start, end)
+        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
+        check_history(repo.history_after(con, plan, when))
         with store.staged(plan=plan) as files:
             store.run(con, store.sql("apply_plan"), files)
         repo.record_events(

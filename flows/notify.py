@@ -26,16 +26,24 @@ import polars as pl
 from prefect import flow
 
 from schemas.enums import Channel, DeliveryStatus, NoticeCause
-from schemas.errors import WarehouseBusy
+from schemas.errors import PipelineError, WarehouseBusy
 from schemas.settings import Settings, load_settings
 from tasks.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
-from tasks.notices import Letter, plan_notices, render
+from tasks.notices import (
+    CANNOT_BUILD,
+    Letter,
+    Unbuildable,
+    plan_notices,
+    render,
+    unbuildable,
+)
 from warehouse import outbox, store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _BUSY_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries when another process writes
 CLAIM_BATCH = 200  # messages taken at a time: sent well within PP_NOTIFY_CLAIM_SECONDS
+GONE = Failure(permanent=True, fatal=False, reason="its leads no longer exist")
 
 
 def queue_notices(
@@ -79,14 +87,12 @@ def deliver(
         outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
     with delivery:
         while True:
-            ids, letters = _claim(settings, as_of, channels)
+            ids, letters, unbuilt = _claim(settings, as_of, channels)
             if not ids:
                 break
             summary.due += len(ids)
-            orphans = sorted(set(ids) - {letter.notification_id for letter, _ in letters})  # leads gone
-            if orphans:
-                gone = Failure(permanent=True, fatal=False, reason="its leads no longer exist")
-                _record_failures(settings, summary, orphans, gone, as_of)
+            if not unbuilt.is_empty():  # each fails alone, for good; the others go out
+                _record_failures(settings, summary, unbuilt, as_of)
             if not _send(settings, delivery, letters, summary, as_of):
                 break  # the server is out of reach: the rest waits for a later run
     if summary.retry_later or summary.failed:
@@ -102,8 +108,9 @@ def deliver(
 
 def _claim(
     settings: Settings, as_of: datetime, channels: tuple[Channel, ...]
-) -> tuple[list[int], list[tuple[Letter, EmailMessage]]]:
-    """Take the next batch of due messages for this run, and render them."""
+) -> tuple[list[int], list[tuple[Letter, EmailMessage]], pl.DataFrame]:
+    """Take the next batch of due messages for this run and render them; the third part holds
+    those that cannot be sent at all (notification_id, permanent, reason)."""
     now = datetime.now(UTC)
     with store.transaction(settings.warehouse) as con:
         ids = outbox.claim(
@@ -115,7 +122,11 @@ def _claim(
             batch=CLAIM_BATCH,
         )
         lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
-    return ids, _letters(lines, settings, as_of) if ids else []
+    if not ids:
+        return ids, [], _failures([], GONE)
+    gone = sorted(set(ids) - set(lines["notification_id"]))
+    letters, unbuilt = _letters(lines, settings, as_of)
+    return ids, letters, pl.concat([_failures(gone, GONE), unbuilt])
 
 
 def _send(
@@ -138,7 +149,9 @@ def _send(
                     _write(settings, partial(outbox.mark_sent, ids=[letter.notification_id], as_of=as_of))
                 continue
             rest = [later.notification_id for later, _ in letters[position:]]
-            _record_failures(settings, summary, rest if failure.fatal else rest[:1], failure, as_of)
+            _record_failures(
+                settings, summary, _failures(rest if failure.fatal else rest[:1], failure), as_of
+            )
             if failure.fatal:
                 return False
         return True
@@ -154,8 +167,9 @@ def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
     scheduled `pp notify` retries. SMTP connects with a short timeout and only once."""
     try:
         return deliver(settings, as_of, channels=(Channel.IMMEDIATE,))
-    except Exception as exc:
-        log.warning("immediate notifications not sent now (%s); `pp notify` retries", type(exc).__name__)
+    except Exception as exc:  # a PipelineError says what to fix, without personal data
+        cause = str(exc) if isinstance(exc, PipelineError) else type(exc).__name__
+        log.warning("immediate notifications not sent now (%s); `pp notify` retries", cause)
         return None
 
 
@@ -171,8 +185,6 @@ def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[
 
 def _attempt(delivery: Delivery, letter: Letter, message: EmailMessage) -> Failure | None:
     """Deliver one message; None when it was accepted."""
-    if not letter.recipient:
-        return Failure(permanent=True, fatal=False, reason="the SC has no notification address")
     try:
         delivery.send(message, name=f"{letter.notification_id:06d}-{letter.sc_id}-{letter.kind.value}")
     except Exception as exc:  # every failure is classified and recorded, none is swallowed
@@ -180,32 +192,53 @@ def _attempt(delivery: Delivery, letter: Letter, message: EmailMessage) -> Failu
     return None
 
 
-def _letters(lines: pl.DataFrame, settings: Settings, as_of: datetime) -> list[tuple[Letter, EmailMessage]]:
-    letters = []
-    for leads in lines.partition_by("notification_id", maintain_order=True):
+def _letters(
+    lines: pl.DataFrame, settings: Settings, as_of: datetime
+) -> tuple[list[tuple[Letter, EmailMessage]], pl.DataFrame]:
+    """The messages of `lines`, and the failures of those that cannot be built: whatever one
+    message's data holds, it fails alone (its reason free of client data) and the rest go out."""
+    unbuilt = unbuildable(lines)
+    letters, reasons = [], dict(unbuilt.iter_rows())
+    for leads in lines.join(unbuilt, on="notification_id", how="anti").partition_by(
+        "notification_id", maintain_order=True
+    ):
         head = leads.row(0, named=True)
-        letter = Letter(
-            notification_id=int(head["notification_id"]),
-            kind=Channel(head["kind"]),
-            sc_id=head["sc_id"],
-            sc_name=head["sc_name"],
-            timezone=head["timezone"],
-            recipient=head["recipient"] or "",
-            message_id=head["message_id"],
-            digest_day=head["digest_day"],
-            mail_from=settings.mail_from,
-            base_url=settings.base_url,
-        )
-        letters.append((letter, render(letter, leads, as_of=as_of)))
-    return letters
+        try:
+            letter = Letter(
+                notification_id=int(head["notification_id"]),
+                kind=Channel(head["kind"]),
+                sc_id=head["sc_id"],
+                sc_name=head["sc_name"],
+                timezone=head["timezone"],
+                recipient=head["recipient"],
+                message_id=head["message_id"],
+                digest_day=head["digest_day"],
+                mail_from=settings.mail_from,
+                base_url=settings.base_url,
+            )
+            letters.append((letter, render(letter, leads, as_of=as_of)))
+        except Unbuildable as exc:
+            reasons[int(head["notification_id"])] = CANNOT_BUILD + str(exc)
+        except Exception as exc:  # the error's text may quote client data: its kind only
+            reasons[int(head["notification_id"])] = f"{CANNOT_BUILD}{type(exc).__name__} while rendering it"
+    failed = pl.DataFrame(
+        {"notification_id": list(reasons), "reason": list(reasons.values())},
+        schema={"notification_id": pl.Int64, "reason": pl.String},
+    )
+    return letters, failed.select("notification_id", permanent=pl.lit(True), reason="reason")
+
+
+def _failures(ids: list[int], failure: Failure) -> pl.DataFrame:
+    """notification_id, permanent, reason: `ids` failed alike."""
+    return pl.DataFrame({"notification_id": ids}, schema={"notification_id": pl.Int64}).with_columns(
+        permanent=pl.lit(failure.permanent), reason=pl.lit(failure.reason, pl.String)
+    )
 
 
 def _record_failures(
-    settings: Settings, summary: NotifySummary, ids: list[int], failure: Failure, as_of: datetime
+    settings: Settings, summary: NotifySummary, failed: pl.DataFrame, as_of: datetime
 ) -> None:
-    failed = pl.DataFrame({"notification_id": ids}, schema={"notification_id": pl.Int64}).with_columns(
-        permanent=pl.lit(failure.permanent), reason=pl.lit(failure.reason)
-    )
+    """One attempt of each message of `failed` (notification_id, permanent, reason) failed."""
     rows = _write(
         settings,
         lambda con: outbox.mark_failed(

@@ -4,8 +4,12 @@ opened read-only for the queries and released before anything is written."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +23,14 @@ from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.calendar import production_calendar
 from tasks.periods import Period, parse_period, period_of_day
-from tasks.report import render_html, take_time_summary, take_times
+from tasks.report import GENERATOR, GENERATOR_TAG, render_html, take_time_summary, take_times
+from tasks.spreadsheets import neutralise_formulas
 from warehouse import store
 
 FORMATS = ("html", "parquet", "csv")
+TABLES = ("sla", "trend", "take_times", "time_to_take", "backlog", "funnel", "conversion", "notifications")
+MANIFEST = ".pp-report.json"  # in a table folder: the files the report wrote there, by digest
+WAREHOUSE_COMPANIONS = (".lock", ".wal", ".tmp")  # the write lock, DuckDB's WAL and spill folder
 TREND_PERIODS = 6  # the compliance chart shows the period and the five before it
 
 
@@ -80,15 +88,178 @@ def publish(period: Period, frames: dict[str, pl.DataFrame], written: str) -> No
     )
 
 
-def _replace(path: Path, write: Callable[[Path], object]) -> None:
-    """Write beside `path`, then rename: a reader or a killed run never sees half a file."""
-    partial = path.with_name(path.name + ".partial")
+def report_target(warehouse: Path, period: Period, format: str, out: str | None) -> Path:
+    """`--out`, or `report-<period>.html` (the folder `report-<period>/` for tables) beside the warehouse."""
+    if out:
+        return Path(out)
+    stem = f"report-{period.name}"
+    return warehouse.parent / (f"{stem}.html" if format == "html" else stem)
+
+
+def warehouse_files(warehouse: Path) -> set[Path]:
+    """The warehouse and what lives beside it while it is used: no command replaces these,
+    whatever it is told."""
+    resolved = warehouse.resolve()
+    return {resolved, *(resolved.with_name(resolved.name + suffix) for suffix in WAREHOUSE_COMPANIONS)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(folder: Path) -> dict[str, list[str]] | None:
+    """What an earlier report wrote into a table folder (file name → SHA-256 digests it may
+    have), or None when the folder holds no manifest of the report's."""
+    path = folder / MANIFEST
+    if path.is_symlink() or not path.is_file():
+        return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write(partial)
-        os.replace(partial, path)
-    except OSError as exc:
-        raise PipelineError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from exc
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("generator") != GENERATOR:
+        return None
+    files = recorded.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {name: digests for name, digests in files.items() if isinstance(digests, list)}
+
+
+def _has_generator_tag(page: Path) -> bool:
+    with page.open("rb") as fh:
+        return GENERATOR_TAG.encode() in fh.read(1024)
+
+
+def check_output(target: Path, format: str, *, warehouse: Path, force: bool) -> tuple[Path, ...]:
+    """The files the report will write, once it is sure it may: a file the report wrote
+    earlier (a page with its generator tag, a table whose digest the folder's manifest holds)
+    is replaced; any other existing file only with `force`; the warehouse's own files never."""
+    if format == "html":
+        if target.is_dir():
+            raise PipelineError(f"--out {target} is a folder; name the .html file to write")
+        files: tuple[Path, ...] = (target,)
+    else:
+        if target.exists() and not target.is_dir():
+            raise PipelineError(
+                f"--out {target} is a file; --format {format} writes its tables into a folder"
+            )
+        files = (*(target / f"{name}.{format}" for name in TABLES), target / MANIFEST)
+    folder = files[0].parent
+    nearest = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        raise PipelineError(f"cannot write {target}: {nearest} is not a folder; choose another --out")
+    guarded = warehouse_files(warehouse)
+    hit = next((path for path in (target, *files) if path.resolve() in guarded), None)
+    if hit is not None:
+        raise PipelineError(
+            f"--out {target} would replace the warehouse's own file {hit}; choose another --out"
+        )
+    if force:
+        return files
+    manifest = None if format == "html" else _manifest(target)
+
+    def written_by_report(path: Path) -> bool:
+        if path.is_symlink() or not path.is_file():
+            return False
+        if format == "html":
+            return _has_generator_tag(path)
+        if path.name == MANIFEST:
+            return manifest is not None
+        return manifest is not None and _sha256(path) in manifest.get(path.name, [])
+
+    foreign = [path for path in files if os.path.lexists(path) and not written_by_report(path)]
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise PipelineError(
+            f"{foreign[0]}{more} exists and was not written by pp report; "
+            "choose another --out, or pass --force to replace it"
+        )
+    return files
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    period: Period
+    as_of: datetime
+    target: Path
+
+
+def plan_report(
+    *,
+    period: str | None,
+    out: str | None,
+    format: str,
+    as_of: datetime | None,
+    warehouse: Path,
+    last_complete: bool = False,
+    force: bool = False,
+) -> ReportPlan:
+    """Every check on the arguments and the output, before the warehouse is read or anything
+    written. Without a period: the ISO week holding `as_of`, or with `last_complete` the week
+    before it (what a Monday-morning schedule wants)."""
+    if format not in FORMATS:
+        raise PipelineError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
+    when = resolve_as_of(as_of)
+    chosen = parse_period(period) if period else default_period(when)
+    if last_complete and not period:
+        chosen = chosen.previous()
+    target = report_target(warehouse, chosen, format, out)
+    check_output(target, format, warehouse=warehouse, force=force)
+    return ReportPlan(chosen, when, target)
+
+
+def _stage(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write into a new file beside `path` (a name no other file has) and return it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(fd)
+    staged = Path(name)
+    try:
+        write(staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Write beside `path`, then rename: a reader or a killed run never sees half a file."""
+    staged = _stage(path, write)
+    try:
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _write_manifest(folder: Path, files: dict[str, list[str]]) -> None:
+    text = json.dumps({"generator": GENERATOR, "files": files}, indent=1, sort_keys=True)
+    write_atomically(folder / MANIFEST, lambda staged: staged.write_text(text, encoding="utf-8"))
+
+
+def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) -> None:
+    """Every table written aside first, then swapped in. While they are swapped the manifest
+    accepts both the old and the new digests, so a run stopped half-way leaves every file one
+    the next run recognises as its own."""
+    earlier = _manifest(folder) or {}
+    staged: dict[Path, Path] = {}
+    try:
+        for name in TABLES:
+            final = folder / f"{name}.{format}"
+            if format == "csv":  # opened in spreadsheets: no cell may run as a formula there
+                staged[final] = _stage(final, neutralise_formulas(frames[name]).write_csv)
+            else:
+                staged[final] = _stage(final, frames[name].write_parquet)
+        digests = {final.name: _sha256(temp) for final, temp in staged.items()}
+        _write_manifest(folder, {n: sorted({*earlier.get(n, []), d}) for n, d in digests.items()})
+        for final, temp in staged.items():
+            os.replace(temp, final)
+        _write_manifest(folder, {n: [d] for n, d in digests.items()})
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
 
 
 @flow(name="report")
@@ -99,37 +270,43 @@ def report(
     as_of: datetime | None = None,
     warehouse: str | None = None,
     last_complete: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Build the period's metrics; write the HTML page (or one file per metric table).
-    Without a period: the ISO week holding `as_of`, or with `last_complete` the week before
-    it (what a Monday-morning schedule wants)."""
-    if format not in FORMATS:
-        raise PipelineError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
+    """Build the period's metrics; write the HTML page (or one file per metric table), never
+    over a file the report did not write itself unless `force` (see `check_output`)."""
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
-    chosen = parse_period(period) if period else default_period(when)
-    if last_complete and not period:
-        chosen = chosen.previous()
-    frames = read_metrics(settings.warehouse, chosen, when)
-    if format == "html":
-        target = Path(out) if out else settings.warehouse.parent / f"report-{chosen.name}.html"
-        page = render_html(
-            period=chosen.name,
-            as_of=when,
-            sla=frames["sla"],
-            trend=frames["trend"],
-            times=frames["take_times"],
-            time_summary=frames["time_to_take"],
-            backlog=frames["backlog"],
-            funnel_frame=frames["funnel"],
-            conversion=frames["conversion"],
-            notifications=frames["notifications"],
-        )
-        _replace(target, lambda partial: partial.write_text(page, encoding="utf-8"))
-    else:
-        target = Path(out) if out else settings.warehouse.parent / f"report-{chosen.name}"
-        for name, data in frames.items():
-            writer = data.write_parquet if format == "parquet" else data.write_csv
-            _replace(target / f"{name}.{format}", writer)
-    publish(chosen, frames, str(target))
-    return {"period": chosen.name, "written": str(target), "tables": {k: v.height for k, v in frames.items()}}
+    plan = plan_report(
+        period=period,
+        out=out,
+        format=format,
+        as_of=as_of,
+        warehouse=settings.warehouse,
+        last_complete=last_complete,
+        force=force,
+    )
+    frames = read_metrics(settings.warehouse, plan.period, plan.as_of)
+    target = plan.target
+    try:
+        if format == "html":
+            page = render_html(
+                period=plan.period.name,
+                as_of=plan.as_of,
+                sla=frames["sla"],
+                trend=frames["trend"],
+                times=frames["take_times"],
+                time_summary=frames["time_to_take"],
+                backlog=frames["backlog"],
+                funnel_frame=frames["funnel"],
+                conversion=frames["conversion"],
+                notifications=frames["notifications"],
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, lambda staged: staged.write_text(page, encoding="utf-8"))
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            _write_tables(target, frames, format)
+    except OSError as exc:
+        raise PipelineError(f"cannot write {target}: {exc.strerror or exc}; choose another --out") from exc
+    publish(plan.period, frames, str(target))
+    tables = {name: data.height for name, data in frames.items()}
+    return {"period": plan.period.name, "written": str(target), "tables": tables}

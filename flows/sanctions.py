@@ -2,7 +2,9 @@
 
 Each is one short transaction and a row in `sanctions` with who, when, why and until;
 assignment honours every active one (§6). Applying the same measure twice changes nothing;
-a measure ends at its `ends_at` or when it is lifted, and is never deleted."""
+a measure ends at its `ends_at` or when it is lifted, and is never deleted. A measure is
+never dated before what is on record: the same measure's last start or lift, the history of
+a lead it moves."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from flows.placement import move_leads
 from schemas.enums import SanctionKind, TransferReason
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
+from tasks.lifecycle import check_history, local_moment
 from tasks.periods import Period, bounds_by_centre, quarter_end
 from tasks.reference import code_lookup, product_lookup, resolve_code
+from tasks.validate import digits_only, inn_is_valid, inn_number
 from warehouse import repository as repo
 from warehouse import store
 
@@ -44,6 +48,11 @@ class Measure:
     reason: str | None = None
     created_by: str = "unknown"
 
+    @property
+    def target_sc(self) -> str | None:
+        """The SC the measure is about; a client transfer is about the client, whatever the SC."""
+        return None if self.kind is SanctionKind.TRANSFER_CLIENT else self.sc_id
+
 
 def _centre(con: store.Connection, given: str) -> tuple[str, str]:
     """The SC's code as the reference spells it (SPEC §16: any case) and its zone."""
@@ -64,8 +73,50 @@ def _product(con: store.Connection, given: str) -> str:
     return product
 
 
+def _check_inn(inn: str) -> None:
+    """SPEC §1: the client's INN, by the rule feed rows are checked with (`tasks.validate`)."""
+    given = pl.lit(inn)
+    digits, shaped, valid = pl.select(
+        (digits_only(given) == given).alias("digits"),
+        inn_number(given).is_not_null().alias("shaped"),
+        inn_is_valid(given).alias("valid"),
+    ).row(0)
+    if not digits:
+        raise PipelineError(f"--inn {inn!r} is not an INN: it has characters other than digits")
+    if not shaped:
+        raise PipelineError(
+            f"--inn {inn!r} is not an INN: it has {len(inn)} digits; "
+            "an INN is 10 digits (a company) or 12 (an entrepreneur)"
+        )
+    if not valid:
+        raise PipelineError(f"--inn {inn!r}: its check digits do not match; check it for a typo")
+
+
+def _check_record(con: store.Connection, measure: Measure, as_of: datetime) -> None:
+    """Refuse a measure dated before the last start or lift of the same measure on its target."""
+    later = store.frame(
+        con,
+        store.sql("later_measure"),
+        {
+            "as_of": as_of,
+            "kind": measure.kind.value,
+            "sc_id": measure.target_sc,
+            "product": measure.product,
+            "inn": measure.inn,
+        },
+    )
+    if later.height:
+        sanction_id, changed_at = later.row(0)
+        raise PipelineError(
+            f"sanction {sanction_id} ({measure.kind.value}) of the same target was last changed at "
+            f"{local_moment(changed_at, _centre(con, measure.sc_id)[1])}; "
+            "a measure cannot be dated before it"
+        )
+
+
 def _impose(con: store.Connection, measure: Measure, as_of: datetime) -> tuple[int, bool]:
     """Insert the measure unless the same one is already in force; returns (id, is_new)."""
+    _check_record(con, measure, as_of)
     same = store.frame(
         con,
         store.sql("same_sanction"),
@@ -147,7 +198,9 @@ def transfer_client(
     warehouse: Path, inn: str, product: str, to_sc: str, *, reason: str | None, by: str, as_of: datetime
 ) -> dict[str, Any]:
     """§9.1.4: the client x product belongs to `to_sc` from now on: its open leads move there
-    and start afresh (`new`, a new deadline), and its future leads are assigned there (§6)."""
+    and start afresh (`new`, a new deadline), and its future leads are assigned there (§6).
+    The client is its INN, every KPP of it: the legal entity with its branches."""
+    _check_inn(inn)
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
         to_sc, _ = _centre(con, to_sc)
@@ -164,6 +217,7 @@ def transfer_client(
         leads = store.frame(
             con, store.sql("client_open_leads"), {"inn": inn, "product": product, "to_sc": to_sc}
         )
+        check_history(repo.history_after(con, leads, as_of))
         moved = move_leads(
             con,
             leads,
@@ -195,7 +249,9 @@ def lift_sanction(warehouse: Path, sanction_id: int, *, by: str, as_of: datetime
             raise PipelineError(f"sanction {sanction_id} already ended at {row['ends_at'].isoformat()}")
         if as_of < row["starts_at"]:
             raise PipelineError(
-                f"sanction {sanction_id} starts at {row['starts_at'].isoformat()}, after --as-of"
+                f"sanction {sanction_id} starts at "
+                f"{local_moment(row['starts_at'], _centre(con, row['sc_id'])[1])}; "
+                "it cannot be lifted before it"
             )
         store.run(
             con,

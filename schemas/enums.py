@@ -79,7 +79,7 @@ class BookingKind(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Why a feed row went to quarantine (CONTRACT.md)."""
+    """Why a feed row went to quarantine (docs/contract.md)."""
 
     MISSING_CONTACTS = "missing_contacts"
     FICTITIOUS_PHONE = "fictitious_phone"
@@ -98,10 +98,11 @@ class ReasonCode(StrEnum):
     BAD_EVENT = "bad_event"  # billing: not one of the billing events
     UNKNOWN_SC = "unknown_sc"  # billing: no such service centre
     MISSING_INVOICE = "missing_invoice"  # billing: an invoice event without its invoice id
+    MALFORMED_ROW = "malformed_row"  # a CSV line that does not split into the header's fields
 
 
 class BillingEvent(StrEnum):
-    """Rows of a billing file (CONTRACT.md)."""
+    """Rows of a billing file (docs/contract.md)."""
 
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_PAID = "invoice_paid"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-# canonical column -> header aliases accepted besides the canonical name (CONTRACT.md)
+# canonical column -> header aliases accepted besides the canonical name (docs/contract.md)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "inn": ("ИНН",),
     "kpp": ("КПП",),
@@ -24,6 +24,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 FEED_COLUMNS: tuple[str, ...] = tuple(COLUMN_ALIASES)
 CONTACT_COLUMNS: tuple[str, ...] = ("phone", "email")
 FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".parquet", ".jsonl")
+FORMAT_NAMES: dict[str, str] = {
+    ".csv": "CSV",
+    ".xlsx": "an Excel workbook",
+    ".parquet": "Parquet",
+    ".jsonl": "JSON lines",
+}
 
 
 def header_key(name: str) -> str:
@@ -52,7 +58,7 @@ class ColumnSpec:
 
 LEAD_FEED = ColumnSpec(COLUMN_ALIASES)
 
-# Billing files (`pp billing`, CONTRACT.md): invoices issued and paid, paid service periods.
+# Billing files (`pp billing`, docs/contract.md): invoices issued and paid, paid service periods.
 BILLING_FEED = ColumnSpec(
     {
         "event": ("Событие",),

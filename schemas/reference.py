@@ -1,35 +1,21 @@
-"""Typed reference rows (CONTRACT.md, reference data directory), validated on load."""
+"""Typed reference rows (docs/contract.md, reference data directory), validated on load."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
-# C0 and C1 controls, DEL and the Unicode line and paragraph separators: a line break, a tab or
-# an ESC in a name breaks every CSV, letter and screen that shows it, so no cell may hold one.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_NAMES = {
-    "\n": "a line break",
-    "\r": "a carriage return",
-    "\u2028": "a line separator",
-    "\u2029": "a paragraph separator",
-    "\t": "a tab",
-    "\x1b": "an ESC",
-}
+from schemas.text import control_character
 
 
 def control_character_problem(value: str) -> str | None:
-    """What is wrong with a reference cell holding a control character, or None."""
-    found = _CONTROL_CHARACTERS.search(value)
-    if found is None:
-        return None
-    char = found.group()
-    what = _CONTROL_NAMES.get(char, "a control character")
-    return f"holds {what} (U+{ord(char):04X}); remove it: names and codes are one line of text"
+    """What is wrong with a reference cell holding a line break or a control character (it
+    breaks every CSV, letter and screen that shows the name), or None."""
+    found = control_character(value)
+    return f"holds {found}; remove it: names and codes are one line of text" if found else None
 
 
 class ReferenceRow(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.enums import Temperature
 from schemas.rules import TRANSFERABLE
+from schemas.text import sender_problem
 
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)|\d+(\.\d+)?%", re.IGNORECASE)
 
@@ -107,10 +107,9 @@ class Settings(BaseSettings):
 
     @field_validator("mail_from")
     @classmethod
-    def _one_address(cls, value: str) -> str:
-        _, address = parseaddr(value)
-        if "@" not in address or any(ch in value for ch in "\r\n"):
-            raise ValueError(f"{value!r} is not an e-mail address; use e.g. leads@example.com")
+    def _one_sender(cls, value: str) -> str:
+        if problem := sender_problem(value):  # every message would fail alike
+            raise ValueError(f"{value!r} {problem}; set it to the one ASCII address notices come from")
         return value
 
     @field_validator("base_url")

@@ -4,7 +4,11 @@ status, and what each type needs to close, as data. Pure: the caller reads and w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import polars as pl
 
 from schemas.enums import LeadType, Status
 from schemas.errors import PipelineError
@@ -110,3 +114,26 @@ def check_refuse(lead_id: int, current: Status, *, contact: Contact | None, reas
             f"lead {lead_id} is new; refusing it needs --contact: the call or meeting of the refusal"
         )
     return target
+
+
+def local_moment(at: datetime, zone: str) -> str:
+    """An instant as the SC reads it, e.g. `2026-03-06 14:05 +05:00 (Asia/Yekaterinburg)`."""
+    local = at.astimezone(ZoneInfo(zone))
+    clock = "%H:%M:%S" if local.second or local.microsecond else "%H:%M"
+    return f"{local.strftime(f'%Y-%m-%d {clock}')} {local.isoformat()[-6:]} ({zone})"
+
+
+def check_history(later: pl.DataFrame) -> None:
+    """History is appended, never rewritten: an action dated before the last recorded event
+    of a lead it touches (a transition, a breach detected) is refused, naming the latest one.
+    `later` (lead_id, last_event_at, timezone; latest first) are the leads whose history goes
+    past the action's time."""
+    if later.is_empty():
+        return
+    lead_id, last_event_at, zone = later.row(0)
+    others = later.height - 1
+    also = f", and {others} more of the leads have events after that time" if others else ""
+    raise PipelineError(
+        f"lead {lead_id}'s last event is at {local_moment(last_event_at, zone)}{also}; "
+        f"an action cannot be dated before {'them' if others else 'it'}"
+    )

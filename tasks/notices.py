@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from zoneinfo import available_timezones
 
 import polars as pl
 
 from schemas.enums import Channel, NoticeCause, Temperature
 from schemas.labels import LEAD_TYPE_LABELS, TEMPERATURE_LABELS
+from schemas.text import CONTROL_CHARACTERS, LINE_BREAKS, address_problem
 
 UTC_US = pl.Datetime("us", "UTC")
 NOTICE_COLUMNS = (
@@ -29,6 +31,18 @@ NOTICE_COLUMNS = (
     "digest_day",
     "due_at",
 )
+# The letter's values that go into headers, as a reason names them (no client data there).
+HEADER_VALUES = {
+    "sc_name": "the SC name",
+    "sc_id": "the SC id",
+    "recipient": "the SC's notification address",
+    "message_id": "the Message-ID",
+}
+CANNOT_BUILD = "cannot build the message: "
+
+
+class Unbuildable(ValueError):
+    """This message cannot be built from what the warehouse holds; the text names the value."""
 
 
 def plan_notices(
@@ -78,6 +92,31 @@ def digest_windows(instants: pl.Series, zone: str, digest_hour: int) -> list[pl.
     return [day.alias("digest_day"), due.alias("digest_due")]
 
 
+def unbuildable(lines: pl.DataFrame) -> pl.DataFrame:
+    """notification_id, reason of the messages of `lines` (`letter_lines`) whose header values
+    or zone cannot make an e-mail: each is failed alone, for good, and the others go out."""
+    checks = [
+        pl.when(pl.col("recipient").fill_null("") == "").then(pl.lit("the SC has no notification address"))
+    ]
+    for column, label in HEADER_VALUES.items():
+        value = pl.col(column).fill_null("")
+        checks += [
+            pl.when(value.str.contains_any(list(LINE_BREAKS))).then(pl.lit(f"{label} holds a line break")),
+            pl.when(value.str.contains_any(list(CONTROL_CHARACTERS))).then(
+                pl.lit(f"{label} holds a control character")
+            ),
+        ]
+    zones = sorted(available_timezones())
+    checks.append(
+        pl.when(~pl.col("timezone").is_in(zones)).then(pl.lit("the SC's time zone is not a known IANA zone"))
+    )
+    return (
+        lines.unique("notification_id", keep="first", maintain_order=True)
+        .select("notification_id", reason=pl.lit(CANNOT_BUILD) + pl.coalesce(checks))
+        .drop_nulls("reason")
+    )
+
+
 @dataclass(frozen=True)
 class Letter:
     """What `render` needs besides the leads: the notification row and where links point."""
@@ -99,7 +138,9 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
 
     `leads`: lead_id, cause, temperature, accept_deadline, company_name, inn, kpp,
     product, product_name, lead_type. Only the client's name and INN appear: contacts stay
-    behind the link. The Message-ID is the notification's own, so a re-send is recognisable."""
+    behind the link. The Message-ID is the notification's own, so a re-send is recognisable.
+    Raises `Unbuildable` when the recipient is not one e-mail address; the message returned
+    is known to serialise, so a delivery cannot fail on its content."""
     rows = _lead_lines(leads, letter)
     subject, intro = _headline(letter, leads.height)
     message = EmailMessage()
@@ -111,6 +152,9 @@ def render(letter: Letter, leads: pl.DataFrame, *, as_of: datetime) -> EmailMess
     message["X-PP-Notification"] = f"{letter.notification_id} {letter.kind.value} {letter.sc_id}"
     message.set_content(_plain(letter, intro, rows))
     message.add_alternative(_html(letter, intro, rows), subtype="html")
+    if address_problem(str(message["To"])):
+        raise Unbuildable("the SC's notification address is not one e-mail address")
+    message.as_bytes()  # written out once here: what cannot be written fails now, not in delivery
     return message
 
 

@@ -64,7 +64,7 @@ def read_reference(directory: Path) -> dict[str, pl.DataFrame]:
         path = directory / file_name
         if not path.is_file():
             if required:
-                raise PipelineError(f"{directory}: {file_name} is missing; see CONTRACT.md")
+                raise PipelineError(f"{directory}: {file_name} is missing; see docs/contract.md")
             continue
         rows = _rows(path, model)
         if not rows and required:

@@ -19,6 +19,9 @@ AGE_BANDS = ("0-1d", "1-3d", "3-7d", "7-30d", "30d+")
 # Histogram bins of the time to take: working minutes for hot, calendar hours otherwise.
 HOT_BINS = (30.0, 60.0, 120.0, 180.0, 360.0)
 HOURS_BINS = (1.0, 4.0, 24.0, 72.0, 168.0)
+# Marks the files the report writes, so a later run knows it may replace them (and no other).
+GENERATOR = "Potential Sales report"
+GENERATOR_TAG = f'<meta name="generator" content="{GENERATOR}">'
 
 
 def take_times(stays: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
@@ -143,7 +146,7 @@ def render_html(
         ".charts{display:flex;flex-wrap:wrap;gap:1.5em}"
     )
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR_TAG}'
         f"<title>{escape(f'Potential Sales report {period}')}</title><style>{style}</style></head><body>"
         f"<h1>{escape(f'Potential Sales: SLA and conversion, {period}')}</h1>"
         f"<p>{escape(f'As of {as_of.isoformat()}. Periods are calendar days in each SC’s own zone.')}</p>"

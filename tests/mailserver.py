@@ -44,11 +44,13 @@ def free_port() -> int:
 
 
 class MailServer:
-    """Start, stop and start again on the same port: an outage and its end."""
+    """Start, stop and start again on the same port: an outage and its end. `smtputf8`: whether
+    it offers internationalised addresses (set it before `start`)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.collector = Collector()
+        self.smtputf8 = True
         self._controller: Controller | None = None
 
     @property
@@ -56,7 +58,9 @@ class MailServer:
         return self.collector.received
 
     def start(self) -> None:
-        self._controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.collector, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self._controller.start()
 
     def stop(self) -> None:

@@ -11,7 +11,7 @@ from flows.demo import SUMMARIES, run_demo
 from schemas.rules import source_rules
 from tests.test_ingest_flow import assert_contracts
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 
 def test_the_demo_runs_every_step(tmp_path):

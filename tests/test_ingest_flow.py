@@ -282,3 +282,25 @@ def test_sla_breaches_are_recorded_once_and_late_takes_count(warehouse, tmp_path
     assert breaches.rows() == [(1, 60), (2, 30)]
     with pytest.raises(PipelineError, match="lead 2 is in_work"):
         take_lead(warehouse, 2, contact=Contact.CALL, note=None, as_of=deadline + timedelta(hours=4))
+
+
+def test_malformed_rows_are_quarantined_and_counts_reconcile(warehouse, tmp_path):
+    """Old Mac line endings, a row with a surplus field, one short of a field mid-file and a
+    last row cut off inside a quote: nothing is glued, dropped or padded into a lead."""
+    rows = [f"7707083893,+7912000000{i},extern,ext-{i}" for i in range(1, 10)]
+    rows[2] += ",surplus"
+    rows[4] = "7707083893,+79120000005"
+    rows[8] = '7707083893,"+79120000009,extern'
+    path = tmp_path / "mac.csv"
+    path.write_bytes("\r".join(["inn,phone,product,external_id", *rows]).encode())
+    summary = _ingest(warehouse, path, "call_base")
+
+    assert summary["rows_read"] == 9
+    assert summary["quarantine_reasons"] == {ReasonCode.MALFORMED_ROW.value: 3}
+    assert summary["rows_read"] == summary["created"] + summary["merged"] + summary["quarantined"]
+    got = _query(warehouse, "SELECT row_number, raw FROM quarantine ORDER BY row_number")
+    assert got["row_number"].to_list() == [3, 5, 9]
+    assert got["raw"].str.json_decode(pl.String).to_list() == [rows[2], rows[4], rows[8]]
+    ids = _query(warehouse, "SELECT external_id FROM source_rows ORDER BY external_id")["external_id"]
+    assert ids.to_list() == [f"ext-{i}" for i in (1, 2, 4, 6, 7, 8)]
+    assert_contracts(warehouse)

@@ -164,3 +164,50 @@ def test_a_new_lead_refused_records_the_contact(warehouse):
         AS_OF,
     )
     assert lead["events"] == ["refused"]
+
+
+def _history(warehouse: Path, *, event_at: datetime | None = None, breach_at: datetime | None = None) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        if event_at is not None:
+            con.execute("INSERT INTO lead_events VALUES (1, ?, 'assigned', 'principal:p', '{}')", [event_at])
+        if breach_at is not None:
+            con.execute(
+                "INSERT INTO sla_breaches VALUES (1, 'sc-msk-1', 'hot', ?, ?, 60)", [DEADLINE, breach_at]
+            )
+
+
+ACTIONS = {
+    "take": lambda w, at: take_lead(w, 1, contact=Contact.CALL, note=None, as_of=at),
+    "postpone": lambda w, at: postpone_lead(w, 1, until=at + timedelta(days=1), as_of=at),
+    "stage": lambda w, at: stage_lead(w, 1, stage=Stage.OFFER_MADE, note=None, as_of=at),
+    "close": lambda w, at: close_lead(w, 1, invoice_id=None, comment="done", as_of=at),
+    "refuse": lambda w, at: refuse_lead(w, 1, reason="no budget", contact=Contact.CALL, as_of=at),
+}
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_an_action_dated_before_the_leads_last_event_is_refused_and_writes_nothing(warehouse, action):
+    status = Status.IN_WORK if action == "stage" else Status.NEW
+    _lead(warehouse, LeadType.ACTIVATION, status)
+    _history(warehouse, event_at=AS_OF + timedelta(hours=1))  # 12:00 in Moscow
+    before = _row(warehouse)
+    with pytest.raises(PipelineError) as refused:
+        ACTIONS[action](warehouse, AS_OF)
+    assert str(refused.value) == (
+        "lead 1's last event is at 2026-03-10 12:00 +03:00 (Europe/Moscow); "
+        "an action cannot be dated before it"
+    )
+    assert _row(warehouse) == before
+    ACTIONS[action](warehouse, AS_OF + timedelta(hours=1))  # at the same moment: in order
+
+
+def test_a_take_dated_before_the_breach_was_recorded_is_refused(warehouse):
+    _lead(warehouse)
+    detected = DEADLINE + timedelta(hours=1, seconds=30)
+    _history(warehouse, breach_at=detected)
+    shown = r"last event is at 2026-03-10 13:00:30 \+03:00 \(Europe/Moscow\)"
+    with pytest.raises(PipelineError, match=shown):
+        take_lead(warehouse, 1, contact=Contact.CALL, note=None, as_of=DEADLINE + timedelta(minutes=30))
+    assert _row(warehouse)["status"] == "new"
+    result = take_lead(warehouse, 1, contact=Contact.CALL, note=None, as_of=detected)
+    assert result["late"] and _row(warehouse)["breaches"] == 1  # the breach counted once

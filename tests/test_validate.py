@@ -1,4 +1,4 @@
-"""Feed row validation (SPEC §1, §4, §5; CONTRACT quarantine codes)."""
+"""Feed row validation (SPEC §1, §4, §5; quarantine codes of docs/contract.md)."""
 
 from __future__ import annotations
 

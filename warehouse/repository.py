@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -139,3 +139,26 @@ def record_events(
             detail=detail.struct.json_encode(),
         ),
     )
+
+
+def history_after(con: Connection, leads: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The given leads (a `lead_id` column) whose recorded history goes past `as_of`, latest
+    first: lead_id, last_event_at, timezone (their SC's)."""
+    with staged(leads=leads.select("lead_id")) as files:
+        return frame(con, sql("history_after"), {"as_of": as_of, **files})
+
+
+def calendar_days(con: Connection, first: date, last: date) -> pl.DataFrame:
+    """The stored production calendar's days from `first` to `last` (day, is_working), in order;
+    days it does not hold are absent."""
+    return frame(
+        con,
+        "SELECT day, is_working FROM working_calendar WHERE day BETWEEN $first AND $last ORDER BY day",
+        {"first": first, "last": last},
+    )
+
+
+def calendar_span(con: Connection) -> tuple[date | None, date | None]:
+    """The first and last day of the stored production calendar."""
+    first, last = con.execute("SELECT min(day), max(day) FROM working_calendar").fetchall()[0]
+    return first, last
