@@ -23,6 +23,7 @@ from rich.table import Table
 from schemas.enums import LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import check_in_calendar
+from schemas.rules import SLA_TERMS
 from schemas.settings import load_settings
 from tasks.lifecycle import Contact, Stage
 
@@ -268,7 +269,8 @@ def distribute(
     out.print(_counts_table(f"{sc}: {result['planned']:,} leads planned", result["per_day"]))
     if result["hot_refused"]:
         out.print(
-            f"{result['hot_refused']:,} hot leads were left out: they must be taken within 3 working hours"
+            f"{result['hot_refused']:,} hot leads were left out: they must be taken within "
+            f"{SLA_TERMS[Temperature.HOT].wording}"
         )
 
 

@@ -21,6 +21,21 @@ class SlaTerm:
     working_minutes: int | None = None  # counted on the production calendar, SC-local
     calendar: timedelta | None = None  # exact instants: arrived_at + N x 24 h
 
+    @property
+    def wording(self) -> str:
+        """The term as messages say it: "3 working hours", "7 days"."""
+        if self.working_minutes is not None:
+            hours, minutes = divmod(self.working_minutes, 60)
+            if minutes:
+                return _quantity(self.working_minutes, "working minute")
+            return _quantity(hours, "working hour")
+        assert self.calendar is not None  # calendar terms are whole days (N x 24 h)
+        return _quantity(self.calendar.days, "day")
+
+
+def _quantity(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
 
 SLA_TERMS: dict[Temperature, SlaTerm] = {
     Temperature.HOT: SlaTerm(Temperature.HOT, working_minutes=3 * 60),
@@ -34,6 +49,7 @@ WORKDAY_MINUTES = 9 * 60  # 09:00-18:00
 # deadline may run into the next year.
 WORKING_CALENDAR_YEARS = (2015, 2041)
 CONNECTION_BOOKING = timedelta(days=30)  # SPEC §7: a connection lead books client x product
+INVOICE_VALIDITY = timedelta(days=30)  # an invoice without `valid_until` books the client this long
 NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago
 # SPEC §6 "Transfer": which leads may move to another SC after a breach, and which bookings
 # at the current SC pin a lead there. Settings may narrow the temperatures, never widen them.

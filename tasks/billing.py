@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
 from schemas.enums import BillingEvent, ReasonCode
+from schemas.rules import INVOICE_VALIDITY
 from tasks.validate import digits_only, inn_is_valid, kpp_is_valid, parse_instants
 
 UTC_US = pl.Datetime("us", "UTC")
-INVOICE_VALIDITY = timedelta(days=30)  # an invoice without `valid_until` books the client this long
 INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
 
 

@@ -22,7 +22,8 @@ TYPE_PRECONDITIONS: tuple[tuple[LeadType, str, ReasonCode, str], ...] = (
         LeadType.CONNECTION,
         "new_sale",
         ReasonCode.NOT_NEW_SALE,
-        "connection asked for a client that is not a new sale (used the product within 6 months)",
+        "connection asked for a client that is not a new sale "
+        f"(used the product within {NEW_SALE_GAP_MONTHS} months)",
     ),
     (
         LeadType.UPSELL,

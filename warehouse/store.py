@@ -21,6 +21,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from schemas.errors import PipelineError, WarehouseBusy
+from warehouse import rules
 
 DDL = files("warehouse") / "ddl"
 SQL = files("warehouse") / "sql"
@@ -177,12 +178,15 @@ def schema_version(con: Connection) -> int:
 
 
 def migrate(con: Connection) -> list[int]:
-    """Apply the migrations the file has not seen yet; returns the versions applied."""
+    """(Re)create the rule macros, which the migrations' views call, then apply the
+    migrations the file has not seen yet; returns the versions applied."""
     run(
         con,
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
     )
+    for statement in rules.macro_statements():
+        run(con, statement)
     current = schema_version(con)
     applied = []
     for version, text in migrations():
@@ -205,6 +209,18 @@ def require_schema(con: Connection, path: Path) -> None:
             f"warehouse {path} is at schema version {current}, this pp needs {latest}; "
             "run `pp init` to migrate it"
         )
+    if _rules_digest(con) != rules.DIGEST:
+        raise PipelineError(
+            f"warehouse {path} holds the rules of another pp version; run `pp init` to update them"
+        )
+
+
+def _rules_digest(con: Connection) -> str | None:
+    """The digest of the rule macros `pp init` last wrote into the file."""
+    try:
+        return str(scalar(con, "SELECT rules_digest()"))
+    except duckdb.CatalogException:
+        return None
 
 
 def run(con: Connection, statement: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:

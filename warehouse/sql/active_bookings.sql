@@ -7,13 +7,11 @@ WITH keys AS (
 SELECT b.inn, b.kpp, b.product, b.sc_id, b.kind, b.starts_at
 FROM bookings b
 JOIN keys k
-  ON b.inn = k.inn AND b.kpp IS NOT DISTINCT FROM k.kpp AND b.product = k.product
-WHERE b.starts_at <= $as_of AND $as_of < b.ends_at
+  ON same_client(b.inn, b.kpp, k.inn, k.kpp) AND b.product = k.product
+WHERE booking_in_force(b.starts_at, b.ends_at, $as_of)
 UNION ALL
 SELECT k.inn, k.kpp, k.product, s.sc_id, s.kind, s.starts_at
 FROM sanctions s
-JOIN keys k ON s.inn = k.inn AND s.product = k.product
+JOIN keys k ON same_inn(s.inn, k.inn) AND s.product = k.product
 WHERE s.kind = 'transfer_client'
-  AND s.lifted_at IS NULL
-  AND s.starts_at <= $as_of
-  AND (s.ends_at IS NULL OR $as_of < s.ends_at)
+  AND sanction_in_force(s.starts_at, s.ends_at, s.lifted_at, $as_of)

@@ -11,7 +11,7 @@ WITH paid AS (
 SELECT DISTINCT ON (p.invoice_id) p.invoice_id, l.lead_id, l.sc_id, l.status, p.paid_at
 FROM paid p
 JOIN leads l
-  ON l.inn = p.inn AND l.product = p.product
- AND l.status IN ('new', 'in_work')
+  ON same_inn(l.inn, p.inn) AND l.product = p.product
+ AND is_open(l.status)
  AND l.lead_type IN ('connection', 'renewal', 'upsell')
 ORDER BY p.invoice_id, l.lead_id

@@ -2,8 +2,8 @@
 SELECT lead_id, sc_id AS from_sc, $to_sc AS to_sc, lead_type, temperature, inn, kpp, product,
        accept_deadline
 FROM leads
-WHERE inn = $inn
+WHERE same_inn(inn, $inn)
   AND product = $product
-  AND status IN ('new', 'in_work')
+  AND is_open(status)
   AND sc_id IS DISTINCT FROM $to_sc
 ORDER BY lead_id

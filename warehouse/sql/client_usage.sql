@@ -6,7 +6,7 @@ WITH keys AS (
 SELECT k.inn,
        k.product,
        max(p.period_end) AS last_period_end,
-       bool_or(p.period_start <= $as_of AND $as_of < p.period_end) AS active_period
+       bool_or(booking_in_force(p.period_start, p.period_end, $as_of)) AS active_period
 FROM keys k
-JOIN paid_periods p ON p.inn = k.inn AND p.product = k.product AND p.period_start <= $as_of
+JOIN paid_periods p ON same_inn(p.inn, k.inn) AND p.product = k.product AND p.period_start <= $as_of
 GROUP BY k.inn, k.product

@@ -11,9 +11,7 @@ pairs AS (
 sanctioned AS (
     SELECT kind, sc_id, product
     FROM sanctions
-    WHERE lifted_at IS NULL
-      AND starts_at <= $as_of
-      AND (ends_at IS NULL OR $as_of < ends_at)
+    WHERE sanction_in_force(starts_at, ends_at, lifted_at, $as_of)
       AND kind IN ('exclude', 'close_product')
 )
 SELECT p.region, p.product, p.sc_id, p.capacity

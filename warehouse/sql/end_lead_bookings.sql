@@ -5,5 +5,4 @@ SET ends_at = $as_of
 FROM read_parquet($moved) m
 WHERE bookings.lead_id = m.lead_id
   AND bookings.kind = 'lead'
-  AND bookings.starts_at <= $as_of
-  AND $as_of < bookings.ends_at
+  AND booking_in_force(bookings.starts_at, bookings.ends_at, $as_of)

@@ -12,6 +12,6 @@ LEFT JOIN products p ON p.product = l.product
 WHERE list_contains($ids, n.notification_id)
 ORDER BY
     n.notification_id,
-    CASE x.temperature WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 ELSE 2 END,
+    hotness(x.temperature),
     x.accept_deadline,
     x.lead_id

@@ -3,7 +3,7 @@
 SELECT lead_id, accept_deadline, manager_id AS previous_manager
 FROM leads
 WHERE sc_id = $sc
-  AND status IN ('new', 'in_work')
+  AND is_open(status)
   AND ($temperature IS NULL OR temperature = $temperature)
   AND ($product IS NULL OR product = $product)
   AND ($lead_type IS NULL OR lead_type = $lead_type)

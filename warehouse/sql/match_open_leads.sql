@@ -4,13 +4,13 @@
 WITH open_leads AS (
     SELECT lead_id, inn, kpp, product
     FROM leads
-    WHERE status IN ('new', 'in_work')
+    WHERE is_open(status)
 ),
 by_inn AS (
     SELECT c.client_key, c.product, l.lead_id
     FROM read_parquet($candidates) c
     JOIN open_leads l
-      ON l.inn = c.inn AND coalesce(l.kpp, '') = coalesce(c.kpp, '') AND l.product = c.product
+      ON same_client(l.inn, l.kpp, c.inn, c.kpp) AND l.product = c.product
     WHERE c.inn IS NOT NULL
 ),
 contact_keys AS (

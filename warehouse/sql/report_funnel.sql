@@ -5,7 +5,7 @@ SELECT temperature,
        count(*) FILTER (status = 'completed') AS completed,
        count(*) FILTER (status = 'refused') AS refused,
        count(*) FILTER (status = 'blocked') AS blocked,
-       count(*) FILTER (status IN ('new', 'in_work')) AS open
+       count(*) FILTER (is_open(status)) AS open
 FROM metric_stay_periods
 WHERE period_kind = $kind AND period_start = $first_day AND NOT transferred_away
 GROUP BY temperature

@@ -6,8 +6,6 @@ WHERE kind = $kind
   AND product IS NOT DISTINCT FROM $product
   AND inn IS NOT DISTINCT FROM $inn
   AND ends_at IS NOT DISTINCT FROM $ends_at
-  AND lifted_at IS NULL
-  AND starts_at <= $as_of
-  AND (ends_at IS NULL OR $as_of < ends_at)
+  AND sanction_in_force(starts_at, ends_at, lifted_at, $as_of)
 ORDER BY sanction_id
 LIMIT 1

@@ -28,8 +28,7 @@ breached AS (
 excluded AS (
     SELECT sc_id, max(ends_at) AS excluded_until, bool_or(ends_at IS NULL) AS excluded_for_good
     FROM sanctions
-    WHERE kind = 'exclude' AND lifted_at IS NULL
-      AND starts_at <= $as_of AND (ends_at IS NULL OR $as_of < ends_at)
+    WHERE kind = 'exclude' AND sanction_in_force(starts_at, ends_at, lifted_at, $as_of)
     GROUP BY sc_id
 )
 SELECT c.sc_id,

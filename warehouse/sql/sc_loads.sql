@@ -1,5 +1,5 @@
 -- Open-lead load of each SC (SPEC §6 rule 3).
 SELECT sc_id, count(*) AS open_leads
 FROM leads
-WHERE status IN ('new', 'in_work') AND sc_id IS NOT NULL
+WHERE is_open(status) AND sc_id IS NOT NULL
 GROUP BY sc_id

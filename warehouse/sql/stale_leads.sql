@@ -5,17 +5,17 @@
 WITH in_force AS (
     SELECT inn, product, sc_id, kind, starts_at
     FROM bookings
-    WHERE starts_at <= $as_of AND $as_of < ends_at
+    WHERE booking_in_force(starts_at, ends_at, $as_of)
 ),
 contested AS (
     SELECT l.lead_id, l.inn, l.product, l.sc_id, f.sc_id AS holder_sc, f.kind AS holder_kind,
            f.starts_at AS holder_since
     FROM leads l
-    JOIN in_force f ON f.inn = l.inn AND f.product = l.product AND f.sc_id <> l.sc_id
-    WHERE l.status IN ('new', 'in_work')
+    JOIN in_force f ON same_inn(f.inn, l.inn) AND f.product = l.product AND f.sc_id <> l.sc_id
+    WHERE is_open(l.status)
       AND NOT EXISTS (
           SELECT 1 FROM in_force mine
-          WHERE mine.inn = l.inn AND mine.product = l.product AND mine.sc_id = l.sc_id
+          WHERE same_inn(mine.inn, l.inn) AND mine.product = l.product AND mine.sc_id = l.sc_id
       )
 ),
 ended AS (
@@ -31,5 +31,5 @@ SELECT DISTINCT ON (c.lead_id)
        c.holder_sc,
        c.holder_kind
 FROM contested c
-JOIN ended e ON e.inn = c.inn AND e.product = c.product AND e.sc_id = c.sc_id
+JOIN ended e ON same_inn(e.inn, c.inn) AND e.product = c.product AND e.sc_id = c.sc_id
 ORDER BY c.lead_id, c.holder_since, c.holder_sc

@@ -6,4 +6,4 @@ SELECT temperature,
        round(max(late_minutes) / 60, 1) AS max_hours_late
 FROM sla_breaches
 GROUP BY temperature
-ORDER BY CASE temperature WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 ELSE 2 END
+ORDER BY hotness(temperature)

@@ -7,4 +7,4 @@ SELECT t.reason,
 FROM lead_transfers t
 JOIN leads l USING (lead_id)
 GROUP BY t.reason, l.temperature
-ORDER BY t.reason, CASE l.temperature WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 ELSE 2 END
+ORDER BY t.reason, hotness(l.temperature)

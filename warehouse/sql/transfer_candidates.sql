@@ -13,14 +13,13 @@ WITH movable AS (
 pinned AS (
     SELECT b.inn, b.kpp, b.product, b.sc_id
     FROM bookings b
-    WHERE b.kind IN ('invoice', 'paid_period') AND b.starts_at <= $as_of AND $as_of < b.ends_at
+    WHERE pinning_booking(b.kind) AND booking_in_force(b.starts_at, b.ends_at, $as_of)
       AND b.inn IN (SELECT inn FROM movable)
 ),
 held AS (
     SELECT inn, product, sc_id
     FROM sanctions
-    WHERE kind = 'transfer_client' AND lifted_at IS NULL
-      AND starts_at <= $as_of AND (ends_at IS NULL OR $as_of < ends_at)
+    WHERE kind = 'transfer_client' AND sanction_in_force(starts_at, ends_at, lifted_at, $as_of)
 ),
 candidates AS (
     SELECT l.lead_id, l.inn, l.kpp, l.product, l.region, l.lead_type, l.temperature,
@@ -28,11 +27,11 @@ candidates AS (
     FROM movable l
     WHERE NOT EXISTS (
           SELECT 1 FROM pinned p
-          WHERE p.inn = l.inn AND p.kpp IS NOT DISTINCT FROM l.kpp
+          WHERE same_client(p.inn, p.kpp, l.inn, l.kpp)
             AND p.product = l.product AND p.sc_id = l.sc_id
       )
       AND NOT EXISTS (
-          SELECT 1 FROM held h WHERE h.inn = l.inn AND h.product = l.product AND h.sc_id = l.sc_id
+          SELECT 1 FROM held h WHERE same_inn(h.inn, l.inn) AND h.product = l.product AND h.sc_id = l.sc_id
       )
 ),
 left_for_breach AS (
