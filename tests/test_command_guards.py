@@ -12,7 +12,7 @@ import pytest
 from flows.cli import parse_counts
 from flows.sanctions import close_product, exclude_centre, lift_sanction, transfer_client
 from schemas.errors import PipelineError
-from tests.test_cli import run
+from tests.support import run
 
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 09:00 in Moscow
 BY = "principal-1"

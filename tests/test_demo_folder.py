@@ -4,26 +4,14 @@ and a folder no demo wrote is refused before anything is touched."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from flows import cli, demo
+from flows import demo
 from flows.demo import DEMO_FILES, DEMO_MARKER, prepare_demo_folder
 from schemas.errors import PipelineError
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["pp", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.support import run
 
 
 def recorded(root: Path) -> set[str]:

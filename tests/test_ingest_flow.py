@@ -16,6 +16,7 @@ from schemas.enums import ReasonCode
 from schemas.errors import PipelineError
 from tasks.lifecycle import Contact
 from tasks.synthetic import synthetic_feed, write_feed
+from tests.support import query
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -24,18 +25,13 @@ PRODUCTS = ["extern", "diadoc", "elba"]
 REGIONS = ["66", "77", "78", "54", "25", "39"]
 
 
-def _query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(sql, params=params).pl()
-
-
 def _ingest(warehouse: Path, path: Path, source: str, as_of: datetime = AS_OF, **kw) -> dict:
     return ingest_feed(path=str(path), source=source, as_of=as_of, warehouse=str(warehouse), **kw)
 
 
 def _table_counts(warehouse: Path) -> dict[str, int]:
     tables = ["leads", "lead_contacts", "lead_events", "feeds", "quarantine", "bookings", "source_rows"]
-    return {t: _query(warehouse, f"SELECT count(*) AS n FROM {t}")["n"][0] for t in tables}
+    return {t: query(warehouse, f"SELECT count(*) AS n FROM {t}")["n"][0] for t in tables}
 
 
 def assert_contracts(warehouse: Path) -> None:
@@ -59,7 +55,7 @@ def assert_contracts(warehouse: Path) -> None:
             ({", ".join(repr(r.value) for r in ReasonCode)})""",
     }
     for name, sql in checks.items():
-        assert _query(warehouse, sql).item() == 0, name
+        assert query(warehouse, sql).item() == 0, name
 
 
 def test_a_feed_lands_every_row_once(warehouse, tmp_path):
@@ -73,10 +69,10 @@ def test_a_feed_lands_every_row_once(warehouse, tmp_path):
     assert summary["rows_read"] == summary["created"] + summary["merged"] + summary["quarantined"]
     assert summary["created"] == summary["assigned"] + summary["unassigned"]
     expected = frame.with_row_index("row_number", offset=1).filter(pl.col("expected_reason").is_not_null())
-    got = _query(warehouse, "SELECT row_number, reason_code FROM quarantine ORDER BY row_number")
+    got = query(warehouse, "SELECT row_number, reason_code FROM quarantine ORDER BY row_number")
     assert got["row_number"].to_list() == expected["row_number"].cast(pl.Int64).to_list()
     assert got["reason_code"].to_list() == expected["expected_reason"].to_list()
-    hot = _query(warehouse, "SELECT DISTINCT temperature FROM leads")["temperature"].to_list()
+    hot = query(warehouse, "SELECT DISTINCT temperature FROM leads")["temperature"].to_list()
     assert hot == ["hot"]
     assert_contracts(warehouse)
 
@@ -95,7 +91,7 @@ def test_the_same_file_twice_changes_nothing(warehouse, tmp_path):
     counts = _table_counts(warehouse)
     assert third["created"] == 0 and third["merged"] == 0
     assert counts["leads"] == before["leads"]
-    reasons = _query(
+    reasons = query(
         warehouse, "SELECT DISTINCT reason_code FROM quarantine WHERE feed_id = ?", [third["feed_id"]]
     )
     assert ReasonCode.ALREADY_INGESTED.value in reasons["reason_code"].to_list()
@@ -115,7 +111,7 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
         _feed(tmp_path, "reg.csv", [{**client, "email": "buh@ural.ru", "external_id": "r1"}]),
         "registration",
     )
-    lead = _query(warehouse, "SELECT * FROM leads").row(0, named=True)
+    lead = query(warehouse, "SELECT * FROM leads").row(0, named=True)
     assert lead["temperature"] == "warm"
     assert lead["accept_deadline"] == AS_OF + timedelta(days=7)
 
@@ -126,15 +122,15 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
         "callback_order",
         as_of=later,
     )
-    leads = _query(warehouse, "SELECT * FROM leads")
+    leads = query(warehouse, "SELECT * FROM leads")
     assert leads.height == 1
     merged = leads.row(0, named=True)
     assert merged["temperature"] == "hot"
     assert merged["accept_deadline"] < lead["accept_deadline"]
     assert merged["sc_id"] == lead["sc_id"] and merged["arrived_at"] == lead["arrived_at"]
-    contacts = _query(warehouse, "SELECT kind, value FROM lead_contacts ORDER BY kind")
+    contacts = query(warehouse, "SELECT kind, value FROM lead_contacts ORDER BY kind")
     assert contacts.rows() == [("email", "buh@ural.ru"), ("phone", "+73432223344")]
-    kinds = _query(warehouse, "SELECT kind FROM lead_events ORDER BY occurred_at, kind")["kind"].to_list()
+    kinds = query(warehouse, "SELECT kind FROM lead_events ORDER BY occurred_at, kind")["kind"].to_list()
     assert kinds == ["assigned", "created", "merged"]
 
     # a cooler duplicate never lowers it back
@@ -144,7 +140,7 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
         "call_base",
         as_of=later,
     )
-    assert _query(warehouse, "SELECT temperature FROM leads").item() == "hot"
+    assert query(warehouse, "SELECT temperature FROM leads").item() == "hot"
 
 
 def test_a_client_without_inn_is_matched_by_phone(warehouse, tmp_path):
@@ -182,8 +178,8 @@ def test_a_client_without_inn_is_matched_by_phone(warehouse, tmp_path):
         ),
         "callback_order",
     )
-    assert _query(warehouse, "SELECT count(*) FROM leads").item() == 1
-    assert _query(warehouse, "SELECT temperature FROM leads").item() == "hot"
+    assert query(warehouse, "SELECT count(*) FROM leads").item() == 1
+    assert query(warehouse, "SELECT temperature FROM leads").item() == "hot"
 
 
 def test_a_closed_lead_does_not_absorb_a_new_one(warehouse, tmp_path):
@@ -192,7 +188,7 @@ def test_a_closed_lead_does_not_absorb_a_new_one(warehouse, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         con.execute("UPDATE leads SET status = 'refused', closed_at = ?", [AS_OF])
     _ingest(warehouse, _feed(tmp_path, "b.csv", [{**row, "external_id": "b"}]), "demo_order")
-    assert _query(warehouse, "SELECT status FROM leads ORDER BY lead_id")["status"].to_list() == [
+    assert query(warehouse, "SELECT status FROM leads ORDER BY lead_id")["status"].to_list() == [
         "refused",
         "new",
     ]
@@ -217,7 +213,7 @@ def test_hot_deadline_follows_the_production_calendar_in_the_sc_zone(warehouse, 
         ),
         "connection_request",
     )
-    lead = _query(
+    lead = query(
         warehouse, "SELECT l.accept_deadline, s.timezone FROM leads l JOIN service_centers s USING (sc_id)"
     )
     assert lead["timezone"].item() == "Europe/Moscow"
@@ -234,7 +230,7 @@ def test_a_connection_lead_books_the_client_for_30_days(warehouse, tmp_path):
         ),
         "call_base",
     )
-    booking = _query(warehouse, "SELECT b.*, l.sc_id AS lead_sc FROM bookings b JOIN leads l USING (lead_id)")
+    booking = query(warehouse, "SELECT b.*, l.sc_id AS lead_sc FROM bookings b JOIN leads l USING (lead_id)")
     row = booking.row(0, named=True)
     assert (row["kind"], row["sc_id"]) == ("lead", row["lead_sc"])
     assert row["ends_at"] - row["starts_at"] == timedelta(days=30)
@@ -278,7 +274,7 @@ def test_sla_breaches_are_recorded_once_and_late_takes_count(warehouse, tmp_path
         for h in (1, 2, 3)
     ]
     assert swept == [1, 0, 0]
-    breaches = _query(warehouse, "SELECT lead_id, late_minutes FROM sla_breaches ORDER BY lead_id")
+    breaches = query(warehouse, "SELECT lead_id, late_minutes FROM sla_breaches ORDER BY lead_id")
     assert breaches.rows() == [(1, 60), (2, 30)]
     with pytest.raises(PipelineError, match="lead 2 is in_work"):
         take_lead(warehouse, 2, contact=Contact.CALL, note=None, as_of=deadline + timedelta(hours=4))
@@ -298,9 +294,9 @@ def test_malformed_rows_are_quarantined_and_counts_reconcile(warehouse, tmp_path
     assert summary["rows_read"] == 9
     assert summary["quarantine_reasons"] == {ReasonCode.MALFORMED_ROW.value: 3}
     assert summary["rows_read"] == summary["created"] + summary["merged"] + summary["quarantined"]
-    got = _query(warehouse, "SELECT row_number, raw FROM quarantine ORDER BY row_number")
+    got = query(warehouse, "SELECT row_number, raw FROM quarantine ORDER BY row_number")
     assert got["row_number"].to_list() == [3, 5, 9]
     assert got["raw"].str.json_decode(pl.String).to_list() == [rows[2], rows[4], rows[8]]
-    ids = _query(warehouse, "SELECT external_id FROM source_rows ORDER BY external_id")["external_id"]
+    ids = query(warehouse, "SELECT external_id FROM source_rows ORDER BY external_id")["external_id"]
     assert ids.to_list() == [f"ext-{i}" for i in (1, 2, 4, 6, 7, 8)]
     assert_contracts(warehouse)

@@ -14,7 +14,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -26,7 +25,8 @@ from schemas.settings import Settings, load_settings
 from tasks.mail import classify
 from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
-from tests.test_cli import run as cli_run
+from tests.support import query
+from tests.support import run as cli_run
 from warehouse import repository as repo
 from warehouse import store
 
@@ -49,11 +49,6 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailServer]:
 
 def _settings(warehouse: Path) -> Settings:
     return load_settings(warehouse=warehouse)
-
-
-def _query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(sql, params=params).pl()
 
 
 def _assign(
@@ -98,7 +93,7 @@ def _links(message: EmailMessage) -> list[str]:
 
 
 def _row(warehouse: Path, notification_id: int = 1) -> dict[str, Any]:
-    return _query(warehouse, "SELECT * FROM notifications WHERE notification_id = ?", [notification_id]).row(
+    return query(warehouse, "SELECT * FROM notifications WHERE notification_id = ?", [notification_id]).row(
         0, named=True
     )
 
@@ -187,13 +182,13 @@ def test_hot_leads_go_out_at_once_one_message_per_sc(warehouse, smtp):
     assert "горячий (красный)" in plain and "#d32f2f" in html
     assert "05.03.2026 15:00 (UTC+05:00)" in plain  # T0 + 3 h, in the SC's zone
     assert "Рога &amp; Копыта" in html and "&lt;Урал&gt;" in html and "<Урал>" not in html
-    stored = _query(warehouse, "SELECT recipient, message_id FROM notifications").rows()
+    stored = query(warehouse, "SELECT recipient, message_id FROM notifications").rows()
     assert sorted(stored) == sorted((to, r.message["Message-ID"]) for to, r in by_to.items())
     assert all(r.message["Message-ID"].endswith("@potential-sales.local>") for r in smtp.received)
 
     again = deliver(_settings(warehouse), T0 + timedelta(minutes=5))  # nothing is sent twice
     assert (again.due, len(smtp.received)) == (0, 2)
-    statuses = _query(warehouse, "SELECT status, attempts, sent_at FROM notifications").rows()
+    statuses = query(warehouse, "SELECT status, attempts, sent_at FROM notifications").rows()
     assert statuses == [("sent", 1, T0), ("sent", 1, T0)]
 
 
@@ -234,7 +229,7 @@ def test_the_digest_lists_the_window_and_turns_at_nine_local_in_two_zones(wareho
     plain = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "с 05.03.2026 по 06.03.2026" in plain
     assert "тёплый (жёлтый)" in plain or "холодный (синий)" in plain
-    days = _query(warehouse, "SELECT sc_id, digest_day FROM notifications ORDER BY notification_id").rows()
+    days = query(warehouse, "SELECT sc_id, digest_day FROM notifications ORDER BY notification_id").rows()
     assert days == [
         ("sc-ekb-1", date(2026, 3, 5)),
         ("sc-msk-1", date(2026, 3, 5)),
@@ -302,7 +297,7 @@ def test_a_refused_address_is_failed_and_reported_the_others_delivered(warehouse
     assert failure["sc_id"] == "sc-msk-1" and failure["last_error"].startswith("550")
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-ekb-1"]]]
     assert deliver(_settings(warehouse), T0 + timedelta(days=1)).due == 0  # a dead mailbox is not retried
-    rows = _query(warehouse, "SELECT sc_id, status, attempts FROM notifications ORDER BY sc_id").rows()
+    rows = query(warehouse, "SELECT sc_id, status, attempts FROM notifications ORDER BY sc_id").rows()
     assert rows == [("sc-ekb-1", "sent", 1), ("sc-msk-1", "failed", 1)]
 
 
@@ -407,8 +402,8 @@ def test_a_lead_the_sla_sweep_assigns_is_announced(warehouse):
             ),
         )
         assert assign_waiting(con, T0) == 1
-    notices = _query(warehouse, "SELECT lead_id, sc_id, channel, cause, due_at FROM notices").rows()
-    sc_id = _query(warehouse, "SELECT sc_id FROM leads").item()
+    notices = query(warehouse, "SELECT lead_id, sc_id, channel, cause, due_at FROM notices").rows()
+    sc_id = query(warehouse, "SELECT sc_id FROM leads").item()
     assert notices == [(1, sc_id, "immediate", "assigned", T0)]
 
 
@@ -442,7 +437,7 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]
     (failure,) = summary.failures
     assert (failure["sc_id"], failure["last_error"]) == ("sc-ekb-1", f"cannot build the message: {reason}")
-    rows = _query(warehouse, "SELECT sc_id, status, attempts, last_error FROM notifications ORDER BY sc_id")
+    rows = query(warehouse, "SELECT sc_id, status, attempts, last_error FROM notifications ORDER BY sc_id")
     assert rows.rows() == [
         ("sc-ekb-1", "failed", 1, f"cannot build the message: {reason}"),
         ("sc-msk-1", "sent", 1, None),
@@ -467,7 +462,7 @@ def test_a_message_whose_rendering_raises_fails_alone_without_client_data(wareho
     summary = deliver(_settings(warehouse), T0)
     assert (summary.sent, summary.failed) == (1, 1)
     assert summary.failures[0]["last_error"] == "cannot build the message: KeyError while rendering it"
-    assert "Урал" not in str(_query(warehouse, "SELECT * FROM notifications").rows())
+    assert "Урал" not in str(query(warehouse, "SELECT * FROM notifications").rows())
 
 
 def test_an_address_smtplib_refuses_before_the_server_fails_alone(warehouse, smtp):
@@ -508,8 +503,8 @@ def test_a_sender_no_message_could_carry_is_one_error_and_fails_nothing(
     assert code == 2
     assert err.startswith("pp: error: setting PP_MAIL_FROM: ") and problem in err
     assert len(err.strip().splitlines()) == 1
-    assert _query(warehouse, "SELECT count(*) FROM notifications").item() == 0
-    assert _query(warehouse, "SELECT count(*) FROM notices WHERE notification_id IS NULL").item() == 1
+    assert query(warehouse, "SELECT count(*) FROM notifications").item() == 0
+    assert query(warehouse, "SELECT count(*) FROM notices WHERE notification_id IS NULL").item() == 1
 
 
 def test_a_reply_of_several_lines_is_recorded_as_one():
@@ -561,8 +556,8 @@ def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(w
     )
     summary = ingest_feed(path=str(feed), source="callback_order", as_of=T0, warehouse=str(warehouse))
     assert summary["assigned"] == 2
-    holders = dict(_query(warehouse, "SELECT sc_id, notify_email FROM service_centers").rows())
-    expected = sorted(holders[sc] for sc in _query(warehouse, "SELECT sc_id FROM leads")["sc_id"])
+    holders = dict(query(warehouse, "SELECT sc_id, notify_email FROM service_centers").rows())
+    expected = sorted(holders[sc] for sc in query(warehouse, "SELECT sc_id FROM leads")["sc_id"])
     assert sorted(r.recipients[0] for r in smtp.received) == expected  # sent before the flow returned
 
     smtp.stop()  # an outage: the feed still lands, the message waits
@@ -574,10 +569,10 @@ def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(w
         "created"
     ]
     ingest_feed(path=str(own), source="sc_created", sc_id="sc-ekb-2", as_of=T0, warehouse=str(warehouse))
-    rows = _query(warehouse, "SELECT status, attempts FROM notifications ORDER BY notification_id").rows()
+    rows = query(warehouse, "SELECT status, attempts FROM notifications ORDER BY notification_id").rows()
     assert rows[:2] == [("sent", 1), ("sent", 1)]
     assert rows[2:] == [("pending", 1)]  # the SC's own lead is not announced to it
-    sc_created = _query(
+    sc_created = query(
         warehouse, "SELECT count(*) FROM notices n JOIN leads USING (lead_id) WHERE source = 'sc_created'"
     ).item()
     assert sc_created == 0
@@ -585,7 +580,7 @@ def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(w
 
 @pytest.mark.usefixtures("prefect_server")
 def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
-    from tests.test_cli import run
+    from tests.support import run
 
     _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "warm"}], T0)
     args = ["--warehouse", str(warehouse), "notify", "--as-of", "2026-03-06T09:00:00+03:00"]
@@ -601,7 +596,7 @@ def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
 def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_rest(
     warehouse, smtp, monkeypatch, capsys
 ):
-    from tests.test_cli import run
+    from tests.support import run
 
     _set_centre(warehouse, "sc-ekb-1", name="ООО «Урал-Контур\nСервис»")
     _assign(
@@ -637,11 +632,11 @@ def test_the_immediate_send_after_an_ingest_is_not_stopped_by_one_bad_sc(warehou
     )
     summary = ingest_feed(path=str(feed), source="callback_order", as_of=T0, warehouse=str(warehouse))
     assert summary["assigned"] == 2
-    good = _query(
+    good = query(
         warehouse, "SELECT notify_email FROM leads JOIN service_centers USING (sc_id) WHERE region = '66'"
     )
     assert [r.recipients for r in smtp.received] == [[good.item()]]
-    rows = _query(warehouse, "SELECT sc_id, status, last_error FROM notifications ORDER BY sc_id").rows()
+    rows = query(warehouse, "SELECT sc_id, status, last_error FROM notifications ORDER BY sc_id").rows()
     assert [(status, error) for sc_id, status, error in rows if sc_id.startswith("sc-msk")] == [
         ("failed", "cannot build the message: the SC name holds a line break")
     ]

@@ -14,7 +14,7 @@ from flows.ingest import check_feed, ingest_feed
 from flows.initialise import DEMO_REFERENCE, init_warehouse
 from flows.sanctions import close_product, exclude_centre
 from schemas.errors import PipelineError
-from tests.test_cli import run
+from tests.support import run
 
 AS_OF = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
 

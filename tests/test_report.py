@@ -18,6 +18,7 @@ from flows.report import MANIFEST, TABLES, check_output, read_metrics, report
 from schemas.errors import PipelineError
 from tasks.periods import parse_period
 from tasks.report import GENERATOR, GENERATOR_TAG
+from tests.support import run
 from warehouse import store
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -224,18 +225,6 @@ def test_the_views_count_hot_time_to_take_in_working_minutes(small):
         ).fetchall()
     assert minutes == [(1, 120.0), (2, 240.0), (6, None)]  # lead 6 left sc-msk-1 untaken
     assert sla == [(180.0, 228.0)]
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["pp", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("force", [[], ["--force"]])

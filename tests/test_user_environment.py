@@ -20,7 +20,7 @@ from filelock import FileLock
 from flows.cli import hoist_global_options
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
-from tests.test_cli import run
+from tests.support import run
 
 PP = str(Path(sys.executable).with_name("pp"))
 

@@ -1,0 +1,30 @@
+"""Helpers the test modules share: the `pp` command line in-process, and reading a warehouse."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows import cli
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """`pp ARGS` as a user types it: the exit status, stdout and stderr."""
+    monkeypatch.setattr(sys, "argv", ["pp", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A read-only look at the warehouse, as an analyst's client would take it."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql, params=params).pl()
