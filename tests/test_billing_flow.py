@@ -11,8 +11,10 @@ import pytest
 
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
+from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
 from tasks.lifecycle import Contact
+from tests.test_reference import _upper_case_products
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -195,3 +197,45 @@ def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_
     assert _query(warehouse, f"SELECT sc_id, temperature, lead_type FROM leads WHERE inn = '{STRANGER}'") == [
         ("sc-kgd-1", "cold", "service")
     ]
+
+
+def _period(inn: str, product: str, sc_id: str, kpp: str | None = None) -> dict:
+    return {
+        "event": "period",
+        "inn": inn,
+        "kpp": kpp,
+        "product": product,
+        "sc_id": sc_id,
+        "period_start": (AS_OF - timedelta(days=10)).isoformat(),
+        "period_end": (AS_OF + timedelta(days=355)).isoformat(),
+    }
+
+
+def test_billing_matches_product_and_sc_codes_in_any_case_and_product_names(tmp_path):
+    target = tmp_path / "w.duckdb"
+    init_warehouse(target, _upper_case_products(tmp_path))  # products.csv spells EXTERN
+    rows = [
+        _period(BUYER, "extern", "SC-MSK-1"),
+        _period(SUBSCRIBER, "Контур.Экстерн", "Sc-Ekb-2"),
+        {
+            "event": "invoice_issued",
+            "invoice_id": "INV-1",
+            "inn": STRANGER,
+            "product": " EXTERN ",
+            "sc_id": "sc-msk-1",
+            "event_at": AS_OF.isoformat(),
+        },
+        _period(BUYER, "Контур.Банк", "sc-msk-1"),
+        _period(BUYER, "extern", "sc-msk-9"),
+    ]
+    summary = ingest_billing(
+        path=str(_csv(tmp_path / "billing.csv", rows)), as_of=AS_OF, warehouse=str(target)
+    )
+
+    assert (summary["applied"], summary["quarantined"]) == (3, 2)
+    assert summary["quarantine_reasons"] == {"unknown_product": 1, "unknown_sc": 1}
+    assert _query(target, "SELECT inn, product, sc_id FROM paid_periods ORDER BY inn") == [
+        (SUBSCRIBER, "EXTERN", "sc-ekb-2"),
+        (BUYER, "EXTERN", "sc-msk-1"),
+    ]
+    assert _query(target, "SELECT inn, product, sc_id FROM invoices") == [(STRANGER, "EXTERN", "sc-msk-1")]
