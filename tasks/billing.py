@@ -8,7 +8,15 @@ import polars as pl
 
 from schemas.enums import BillingEvent, ReasonCode
 from tasks.reference import resolve_codes
-from tasks.validate import digits_only, inn_is_valid, kpp_is_valid, parse_instants
+from tasks.validate import (
+    digits_only,
+    inn_is_valid,
+    kpp_is_valid,
+    parse_instants,
+    restore_inn_zero,
+    restore_kpp_zero,
+    whole_number_text,
+)
 
 UTC_US = pl.Datetime("us", "UTC")
 INVOICE_VALIDITY = timedelta(days=30)  # an invoice without `valid_until` books the client this long
@@ -24,17 +32,22 @@ def prepare_billing_rows(
     as_of: datetime,
 ) -> pl.DataFrame:
     """Normalised values next to the raw ones: dates as UTC instants (null if unreadable);
-    product and SC as the reference spells the code (null if the row names none), from the
-    `tasks.reference.code_lookup` frames `products` and `centres`: a code in any case, a
-    product by its name too."""
+    INN and KPP restored as feeds restore them (a `.0` of a numeric cell dropped, a lost
+    leading zero put back); product and SC as the reference spells the code (null if the row
+    names none), from the `tasks.reference.code_lookup` frames `products` and `centres`: a
+    code in any case, a product by its name too."""
     dates = {
         c: parse_instants(rows[c], naive_timezone)
         for c in ("event_at", "valid_until", "period_start", "period_end")
     }
     return rows.with_columns(
         event=pl.col("event").str.to_lowercase(),
-        inn=digits_only(pl.col("inn")).replace("", None),
-        kpp=pl.col("kpp").str.to_uppercase(),
+        inn=restore_inn_zero(
+            digits_only(whole_number_text(pl.col("inn").str.strip_chars())).replace("", None)
+        ),
+        kpp=restore_kpp_zero(
+            whole_number_text(pl.col("kpp").str.strip_chars().str.to_uppercase()).replace("", None)
+        ),
         product=resolve_codes(pl.col("product"), products),
         sc_id=resolve_codes(pl.col("sc_id"), centres),
         event_time=pl.when(pl.col("event_at").is_null())

@@ -239,3 +239,21 @@ def test_billing_matches_product_and_sc_codes_in_any_case_and_product_names(tmp_
         (BUYER, "EXTERN", "sc-msk-1"),
     ]
     assert _query(target, "SELECT inn, product, sc_id FROM invoices") == [(STRANGER, "EXTERN", "sc-msk-1")]
+
+
+def test_billing_restores_inns_and_kpps_from_numeric_cells(warehouse, tmp_path):
+    rows = [
+        _period(f"{BUYER}.0", "extern", "sc-msk-1", kpp="773601001.0"),
+        _period("274051582", "extern", "sc-msk-1", kpp="27401001"),  # 0274051582, 027401001
+        _period("274051583", "extern", "sc-msk-1"),  # 0274051583 fails its check digits
+    ]
+    summary = ingest_billing(
+        path=str(_csv(tmp_path / "billing.csv", rows)), as_of=AS_OF, warehouse=str(warehouse)
+    )
+
+    assert (summary["applied"], summary["quarantined"]) == (2, 1)
+    assert summary["quarantine_reasons"] == {"bad_inn": 1}
+    assert _query(warehouse, "SELECT inn, kpp FROM paid_periods ORDER BY inn") == [
+        ("0274051582", "027401001"),
+        (BUYER, "773601001"),
+    ]
