@@ -20,6 +20,7 @@ from schemas.feed import BILLING_FEED
 from schemas.settings import load_settings
 from tasks.billing import validate_billing_rows
 from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
+from tasks.reference import code_lookup, product_lookup
 from warehouse import repository as repo
 from warehouse import store
 
@@ -52,15 +53,15 @@ def billing_batch(
     layout: FeedLayout,
     feed_id: int,
     as_of: datetime,
-    reference: dict[str, frozenset[str]],
+    lookups: dict[str, pl.DataFrame],
     naive_timezone: str,
 ) -> Counter[str]:
     """One batch: invoices issued, payments (completing leads), paid periods; counts back."""
     rows, malformed = split_malformed(batch)
     valid, refused = validate_billing_rows(
         rows,
-        known_products=reference["products"],
-        known_centres=reference["centres"],
+        products=lookups["products"],
+        centres=lookups["centres"],
         naive_timezone=naive_timezone,
         as_of=as_of,
     )
@@ -126,13 +127,14 @@ def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | No
         if earlier is not None:
             return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
         feed_id = repo.next_id(con, "feeds", "feed_id")
-        reference = {
-            "products": frozenset(store.frame(con, "SELECT product FROM products")["product"]),
-            "centres": frozenset(store.frame(con, "SELECT sc_id FROM service_centers")["sc_id"]),
+        reference = repo.reference_frames(con)
+        lookups = {  # SPEC §16: codes in any case, a product by its name too
+            "products": product_lookup(reference["products"]),
+            "centres": code_lookup(reference["service_centers"]["sc_id"]),
         }
         totals: Counter[str] = Counter()
         for batch in read_batches(layout, batch_rows=settings.batch_rows):
-            totals.update(billing_batch(con, batch, layout, feed_id, when, reference, settings.feed_timezone))
+            totals.update(billing_batch(con, batch, layout, feed_id, when, lookups, settings.feed_timezone))
             progress.advance("rows", batch.height)
         if totals["rows_read"] == 0:
             raise PipelineError(f"{file.name} has a header but no data rows")

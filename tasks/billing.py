@@ -8,23 +8,48 @@ import polars as pl
 
 from schemas.enums import BillingEvent, ReasonCode
 from schemas.rules import INVOICE_VALIDITY
-from tasks.validate import digits_only, inn_is_valid, kpp_is_valid, parse_instants
+from tasks.reference import resolve_codes
+from tasks.validate import (
+    digits_only,
+    inn_is_valid,
+    kpp_is_valid,
+    parse_instants,
+    restore_inn_zero,
+    restore_kpp_zero,
+    whole_number_text,
+)
 
 UTC_US = pl.Datetime("us", "UTC")
 INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
 
 
-def prepare_billing_rows(rows: pl.DataFrame, *, naive_timezone: str, as_of: datetime) -> pl.DataFrame:
-    """Normalised values next to the raw ones: dates as UTC instants (null if unreadable)."""
+def prepare_billing_rows(
+    rows: pl.DataFrame,
+    *,
+    products: pl.DataFrame,
+    centres: pl.DataFrame,
+    naive_timezone: str,
+    as_of: datetime,
+) -> pl.DataFrame:
+    """Normalised values next to the raw ones: dates as UTC instants (null if unreadable);
+    INN and KPP restored as feeds restore them (a `.0` of a numeric cell dropped, a lost
+    leading zero put back); product and SC as the reference spells the code (null if the row
+    names none), from the `tasks.reference.code_lookup` frames `products` and `centres`: a
+    code in any case, a product by its name too."""
     dates = {
         c: parse_instants(rows[c], naive_timezone)
         for c in ("event_at", "valid_until", "period_start", "period_end")
     }
     return rows.with_columns(
         event=pl.col("event").str.to_lowercase(),
-        inn=digits_only(pl.col("inn")).replace("", None),
-        kpp=pl.col("kpp").str.to_uppercase(),
-        product=pl.col("product").str.to_lowercase(),
+        inn=restore_inn_zero(
+            digits_only(whole_number_text(pl.col("inn").str.strip_chars())).replace("", None)
+        ),
+        kpp=restore_kpp_zero(
+            whole_number_text(pl.col("kpp").str.strip_chars().str.to_uppercase()).replace("", None)
+        ),
+        product=resolve_codes(pl.col("product"), products),
+        sc_id=resolve_codes(pl.col("sc_id"), centres),
         event_time=pl.when(pl.col("event_at").is_null())
         .then(pl.lit(as_of, UTC_US))
         .otherwise(dates["event_at"]),
@@ -34,9 +59,7 @@ def prepare_billing_rows(rows: pl.DataFrame, *, naive_timezone: str, as_of: date
     )
 
 
-def billing_checks(
-    as_of: datetime, known_products: frozenset[str], known_centres: frozenset[str]
-) -> list[tuple[ReasonCode, pl.Expr, str]]:
+def billing_checks(as_of: datetime) -> list[tuple[ReasonCode, pl.Expr, str]]:
     """The quarantine rules of billing rows, in order: the first that fails names the reason."""
     event, is_period = pl.col("event"), pl.col("event") == BillingEvent.PERIOD.value
     return [
@@ -57,12 +80,12 @@ def billing_checks(
         ),
         (
             ReasonCode.UNKNOWN_PRODUCT,
-            ~pl.col("product").is_in(list(known_products)).fill_null(False),
-            "product is not a known product code",
+            pl.col("product").is_null(),
+            "product is missing or not a known product code or name",
         ),
         (
             ReasonCode.UNKNOWN_SC,
-            ~pl.col("sc_id").is_in(list(known_centres)).fill_null(False),
+            pl.col("sc_id").is_null(),
             "sc_id is missing or not a known service centre",
         ),
         (
@@ -91,14 +114,17 @@ def billing_checks(
 def validate_billing_rows(
     rows: pl.DataFrame,
     *,
-    known_products: frozenset[str],
-    known_centres: frozenset[str],
+    products: pl.DataFrame,
+    centres: pl.DataFrame,
     naive_timezone: str,
     as_of: datetime,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split billing rows into (valid, quarantined[row_number, reason_code, detail])."""
-    prepared = prepare_billing_rows(rows, naive_timezone=naive_timezone, as_of=as_of)
-    checks = billing_checks(as_of, known_products, known_centres)
+    """Split billing rows into (valid, quarantined[row_number, reason_code, detail]); valid rows
+    carry the reference's own product and SC codes."""
+    prepared = prepare_billing_rows(
+        rows, products=products, centres=centres, naive_timezone=naive_timezone, as_of=as_of
+    )
+    checks = billing_checks(as_of)
     reason = pl.coalesce([pl.when(failed).then(pl.lit(code.value)) for code, failed, _ in checks])
     detail = pl.coalesce([pl.when(failed).then(pl.lit(text)) for _, failed, text in checks])
     decided = prepared.with_columns(reason_code=reason, detail=detail)

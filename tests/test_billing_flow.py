@@ -11,8 +11,10 @@ import pytest
 
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
+from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
 from tasks.lifecycle import Contact
+from tests.test_reference import _upper_case_products
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -194,4 +196,64 @@ def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_
     assert own["quarantine_reasons"] == {"fictitious_phone": 1, "not_new_sale": 1}
     assert _query(warehouse, f"SELECT sc_id, temperature, lead_type FROM leads WHERE inn = '{STRANGER}'") == [
         ("sc-kgd-1", "cold", "service")
+    ]
+
+
+def _period(inn: str, product: str, sc_id: str, kpp: str | None = None) -> dict:
+    return {
+        "event": "period",
+        "inn": inn,
+        "kpp": kpp,
+        "product": product,
+        "sc_id": sc_id,
+        "period_start": (AS_OF - timedelta(days=10)).isoformat(),
+        "period_end": (AS_OF + timedelta(days=355)).isoformat(),
+    }
+
+
+def test_billing_matches_product_and_sc_codes_in_any_case_and_product_names(tmp_path):
+    target = tmp_path / "w.duckdb"
+    init_warehouse(target, _upper_case_products(tmp_path))  # products.csv spells EXTERN
+    rows = [
+        _period(BUYER, "extern", "SC-MSK-1"),
+        _period(SUBSCRIBER, "Контур.Экстерн", "Sc-Ekb-2"),
+        {
+            "event": "invoice_issued",
+            "invoice_id": "INV-1",
+            "inn": STRANGER,
+            "product": " EXTERN ",
+            "sc_id": "sc-msk-1",
+            "event_at": AS_OF.isoformat(),
+        },
+        _period(BUYER, "Контур.Банк", "sc-msk-1"),
+        _period(BUYER, "extern", "sc-msk-9"),
+    ]
+    summary = ingest_billing(
+        path=str(_csv(tmp_path / "billing.csv", rows)), as_of=AS_OF, warehouse=str(target)
+    )
+
+    assert (summary["applied"], summary["quarantined"]) == (3, 2)
+    assert summary["quarantine_reasons"] == {"unknown_product": 1, "unknown_sc": 1}
+    assert _query(target, "SELECT inn, product, sc_id FROM paid_periods ORDER BY inn") == [
+        (SUBSCRIBER, "EXTERN", "sc-ekb-2"),
+        (BUYER, "EXTERN", "sc-msk-1"),
+    ]
+    assert _query(target, "SELECT inn, product, sc_id FROM invoices") == [(STRANGER, "EXTERN", "sc-msk-1")]
+
+
+def test_billing_restores_inns_and_kpps_from_numeric_cells(warehouse, tmp_path):
+    rows = [
+        _period(f"{BUYER}.0", "extern", "sc-msk-1", kpp="773601001.0"),
+        _period("274051582", "extern", "sc-msk-1", kpp="27401001"),  # 0274051582, 027401001
+        _period("274051583", "extern", "sc-msk-1"),  # 0274051583 fails its check digits
+    ]
+    summary = ingest_billing(
+        path=str(_csv(tmp_path / "billing.csv", rows)), as_of=AS_OF, warehouse=str(warehouse)
+    )
+
+    assert (summary["applied"], summary["quarantined"]) == (2, 1)
+    assert summary["quarantine_reasons"] == {"bad_inn": 1}
+    assert _query(warehouse, "SELECT inn, kpp FROM paid_periods ORDER BY inn") == [
+        ("0274051582", "027401001"),
+        (BUYER, "773601001"),
     ]
