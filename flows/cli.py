@@ -756,7 +756,8 @@ def main() -> None:
             sys.exit(exc.exit_code)
         context = getattr(exc, "ctx", None)
         hint = f" (see `{context.command_path} --help`)" if context is not None else ""
-        _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        message = " ".join(line.strip() for line in exc.format_message().splitlines())  # choices listed
+        _fail(f"{message}{hint}", exc.exit_code)
     except PipelineError as exc:
         _fail(str(exc))
     except ValidationError as exc:  # a PP_* setting the environment or .env got wrong
