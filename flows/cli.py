@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -81,12 +81,8 @@ def print_json(document: Mapping[str, Any]) -> None:
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):  # the warehouse stores UTC: an instant without a zone is one
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, pl.DataFrame):
         return value.to_dicts()
-    if isinstance(value, Path):
-        return str(value)
     raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
