@@ -1,19 +1,22 @@
 """`pp`: the command line. A thin shell over the flows and the single-lead actions.
 
-User errors (bad files, arguments, states) print one line on stderr and exit with status 2;
-flows and Prefect are imported only by the commands that need them, so help is instant."""
+User errors (bad files, arguments, states, usage) print one line on stderr and exit with
+status 2; flows and Prefect are imported only by the commands that need them, so help is
+instant. Commands that print tables or counts take `--json` for scripts."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
+import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -23,7 +26,7 @@ from rich.table import Table
 from schemas.enums import LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import check_in_calendar
-from schemas.rules import SLA_TERMS
+from schemas.rules import SLA_TERMS, source_rules
 from schemas.settings import load_settings
 from tasks.lifecycle import Contact, Stage
 
@@ -32,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, where a flag reads as a flag (the rich panels show `<bool>`)
     help="Potential Sales pipeline: feeds to leads, service centres, SLA watch.",
 )
 lead_app = typer.Typer(no_args_is_help=True, help="Act on one lead, at once.")
@@ -52,6 +56,34 @@ AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="ISO 8601 instant with offset, e.g. 2026-03-06T16:30:00+05:00; default now"),
 ]
+
+
+Json = Annotated[
+    bool, typer.Option("--json", help="print one JSON document on stdout instead of the table, for scripts")
+]
+
+if TYPE_CHECKING:
+    SourceCode = str
+else:  # Appendix 1's codes, read from schemas/data/sources.csv: help lists them, parsing checks them
+    SourceCode = Literal[tuple(source_rules())]
+
+# flows/report.py holds the formats the report writes; importing it loads Prefect, which help
+# must not wait for. tests/test_cli_output.py checks that the two lists stay the same.
+ReportFormat = Literal["html", "parquet", "csv"]
+
+
+def print_json(document: Mapping[str, Any]) -> None:
+    """The `--json` output: one document on stdout, numbers as numbers, instants in ISO 8601
+    with their offset, frames as lists of records."""
+    sys.stdout.write(json.dumps(document, default=_json_value, ensure_ascii=False) + "\n")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # the warehouse stores UTC: an instant without a zone is one
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, pl.DataFrame):
+        return value.to_dicts()
+    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
 class _State:
@@ -157,10 +189,11 @@ def print_feed_summary(summary: dict[str, Any]) -> None:
 @app.command()
 def ingest(
     file: Annotated[Path, typer.Argument(help=".csv, .xlsx, .parquet or .jsonl feed")],
-    source: Annotated[str, typer.Option("--source", help="source code of Appendix 1, e.g. call_base")],
+    source: Annotated[SourceCode, typer.Option("--source", help="source code of Appendix 1")],
     product: Annotated[str | None, typer.Option("--product", help="product for rows without one")] = None,
     sc: Annotated[str | None, typer.Option("--sc", help="the SC creating the leads (sc_created)")] = None,
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """Ingest one feed file: validate, classify, deduplicate, assign, set deadlines."""
     from flows.ingest import check_feed, ingest_feed
@@ -179,13 +212,17 @@ def ingest(
                 as_of=when,
                 warehouse=str(_warehouse()),
             )
-    print_feed_summary(summary)
+    if as_json:
+        print_json(summary)
+    else:
+        print_feed_summary(summary)
 
 
 @app.command()
 def billing(
     file: Annotated[Path, typer.Argument(help="billing events: invoice_issued, invoice_paid, period")],
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """Load billing events: invoices book clients, payments complete leads, periods record usage."""
     from flows import progress
@@ -195,6 +232,9 @@ def billing(
     check_billing_file(file, warehouse=_warehouse())
     with _progress(f"loading {file.name}: rows") as report, progress.listening(report):
         summary = ingest_billing(path=str(file), as_of=when, warehouse=str(_warehouse()))
+    if as_json:
+        print_json(summary)
+        return
     if summary["already_loaded"]:
         out.print(f"{file.name}: already loaded as feed {summary['feed_id']}; nothing changed")
         return
@@ -232,6 +272,7 @@ def managers_assign(
     product: Annotated[str | None, typer.Option("--product")] = None,
     lead_type: Annotated[LeadType | None, typer.Option("--type")] = None,
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """Deal the SC's new and in-work leads to its managers, most urgent first (§6.1)."""
     from flows.mass_actions import assign_managers
@@ -246,9 +287,12 @@ def managers_assign(
         as_of=parse_as_of(as_of),
         warehouse=str(_warehouse()),
     )
+    short = max(sum(wanted.values()) - sum(result["dealt"].values()), 0)
+    if as_json:
+        print_json({"sc": sc, **result, "short": short})
+        return
     rows = [(manager, f"{got:,} of {wanted[manager]:,}") for manager, got in result["dealt"].items()]
     out.print(_counts_table(f"{sc}: {result['selected']:,} leads selected", rows))
-    short = sum(wanted.values()) - sum(result["dealt"].values())
     if short > 0:
         out.print(f"the selection was {short:,} leads short of the counts; all it had was dealt")
 
@@ -259,6 +303,7 @@ def distribute(
     start: Annotated[datetime, typer.Option("--start", formats=["%Y-%m-%d"], help="first day, YYYY-MM-DD")],
     end: Annotated[datetime, typer.Option("--end", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """Plan the SC's warm and cold new leads over a period's working days (§6.2); hot ones are refused."""
     from flows.mass_actions import distribute as distribute_flow
@@ -266,6 +311,9 @@ def distribute(
     result = distribute_flow(
         sc_id=sc, start=start.date(), end=end.date(), as_of=parse_as_of(as_of), warehouse=str(_warehouse())
     )
+    if as_json:
+        print_json({"sc": sc, **result, "per_day": dict(result["per_day"])})
+        return
     out.print(_counts_table(f"{sc}: {result['planned']:,} leads planned", result["per_day"]))
     if result["hot_refused"]:
         out.print(
@@ -376,12 +424,16 @@ def lead_refuse(
 def sweep_sla_command(
     temperature: Annotated[Temperature | None, typer.Option("--temperature")] = None,
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """Record SLA breaches (SPEC §10), transfer breached leads by the policy (§6), assign waiting leads."""
     from flows.sweeps import sweep_sla
 
     when = parse_as_of(as_of)
     result = sweep_sla(temperature=temperature, as_of=when, warehouse=str(_warehouse()))
+    if as_json:
+        print_json(result)
+        return
     out.print(
         f"breaches recorded: {result['breaches_recorded']:,}; "
         f"transferred: {result['transferred']:,}; "
@@ -391,11 +443,14 @@ def sweep_sla_command(
 
 
 @sweep_app.command("bookings")
-def sweep_bookings_command(as_of: AsOf = None) -> None:
+def sweep_bookings_command(as_of: AsOf = None, as_json: Json = False) -> None:
     """Block stale leads: their SC's booking ended while another SC's is in force (SPEC §7)."""
     from flows.sweeps import sweep_bookings
 
     result = sweep_bookings(as_of=parse_as_of(as_of), warehouse=str(_warehouse()))
+    if as_json:
+        print_json(result)
+        return
     out.print(
         f"leads blocked: {result['leads_blocked']:,}; bookings in force: {result['bookings_in_force']:,}"
     )
@@ -504,21 +559,25 @@ def _frame_table(title: str, data: Any) -> Table:
 def sanction_list(
     include_ended: Annotated[bool, typer.Option("--all", help="lifted and ended ones too")] = False,
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """The measures in force (or all of them)."""
     from flows.ingest import resolve_as_of
     from flows.sanctions import list_sanctions
 
     found = list_sanctions(_warehouse(), as_of=resolve_as_of(parse_as_of(as_of)), include_ended=include_ended)
-    out.print(
-        _frame_table(f"{found.height} sanctions", found.drop("in_force") if not include_ended else found)
-    )
+    shown = found if include_ended else found.drop("in_force")
+    if as_json:
+        print_json({"sanctions": shown})
+    else:
+        out.print(_frame_table(f"{found.height} sanctions", shown))
 
 
 @sanction_app.command("propose")
 def sanction_propose(
     period: Annotated[str, typer.Option("--period", help="2026-Q1, 2026-03 or 2026-W10 (SC-local)")],
     as_of: AsOf = None,
+    as_json: Json = False,
 ) -> None:
     """SCs whose breaches in the period exceed the policy (PP_PROPOSE_*), with the evidence."""
     from flows.ingest import resolve_as_of
@@ -527,21 +586,27 @@ def sanction_propose(
 
     chosen = parse_period(period)
     found = propose_sanctions(_warehouse(), chosen, as_of=resolve_as_of(parse_as_of(as_of)))
-    if found.is_empty():
-        out.print(f"{chosen.name}: no service centre exceeds the policy's thresholds")
-        return
     shown = found.with_columns((found["breach_rate"] * 100).round(1).alias("breach_%")).select(
         "sc_id", "due", "breached", "hot", "warm", "cold", "breach_%", "worst_late_minutes", "why", "proposal"
     )
+    if as_json:
+        print_json({"period": chosen.name, "service_centres": shown})
+        return
+    if found.is_empty():
+        out.print(f"{chosen.name}: no service centre exceeds the policy's thresholds")
+        return
     out.print(_frame_table(f"{chosen.name}: {found.height} service centres to act on", shown))
 
 
 @app.command()
-def notify(as_of: AsOf = None) -> None:
+def notify(as_of: AsOf = None, as_json: Json = False) -> None:
     """Send the notifications due (SPEC §8): hot leads at once, daily digests, retries. Safe to repeat."""
     from flows.notify import notify as notify_flow
 
     result = notify_flow(as_of=parse_as_of(as_of), warehouse=str(_warehouse()))
+    if as_json:
+        print_json(result)
+        return
     out.print(
         f"notifications due {result['due']:,}, sent {result['sent']:,}, "
         f"to retry later {result['retry_later']:,}, failed {result['failed']:,} "
@@ -570,12 +635,13 @@ def report(
         Path | None,
         typer.Option("--out", help="HTML file, or the folder for --format parquet|csv [default: data/]"),
     ] = None,
-    format: Annotated[str, typer.Option("--format", help="html, parquet or csv")] = "html",
+    format: Annotated[ReportFormat, typer.Option("--format", help="a page or the metric tables")] = "html",
     as_of: AsOf = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="replace existing files the report did not write (never the warehouse)"),
     ] = False,
+    as_json: Json = False,
 ) -> None:
     """SLA and conversion report (SPEC §12): an HTML page with charts, or the metric tables."""
     from flows.report import plan_report
@@ -599,6 +665,9 @@ def report(
         warehouse=str(_warehouse()),
         force=force,
     )
+    if as_json:
+        print_json(result)
+        return
     out.print(f"report {result['period']} written to {result['written']}", markup=False, highlight=False)
 
 
@@ -677,12 +746,25 @@ def main() -> None:
     tie_children_to_this_process()
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
     try:
-        app()
+        status = app(standalone_mode=False)  # usage errors come here, to be said in one line
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `pp` or `pp lead` alone: its help
+            typer.echo(exc.format_message())
+            sys.exit(exc.exit_code)
+        context = getattr(exc, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        message = " ".join(line.strip() for line in exc.format_message().splitlines())  # choices listed
+        _fail(f"{message}{hint}", exc.exit_code)
     except PipelineError as exc:
-        err.print(f"pp: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(str(exc))
     except ValidationError as exc:  # a PP_* setting the environment or .env got wrong
         first = exc.errors()[0]
         name = "PP_" + "_".join(str(part) for part in first["loc"]).upper()
-        err.print(f"pp: error: setting {name}: {first['msg']}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(f"setting {name}: {first['msg']}")
+    if status:  # a command's `typer.Exit(code)`
+        sys.exit(status)
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
+    err.print(f"pp: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(status)

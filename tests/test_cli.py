@@ -29,7 +29,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
     ("args", "message"),
     [
         (["ingest", "{tmp}/nope.csv", "--source", "call_base"], "does not exist; check the path"),
-        (["ingest", "{feed}", "--source", "carrier_pigeon"], "unknown source 'carrier_pigeon'"),
+        (["ingest", "{feed}", "--source", "carrier_pigeon"], "'carrier_pigeon' is not one of 'registration'"),
         (["ingest", "{feed}", "--source", "call_base", "--product", "abacus"], "unknown product 'abacus'"),
         (["ingest", "{feed}", "--source", "sc_created"], "needs --sc"),
         (["ingest", "{feed}", "--source", "call_base", "--sc", "sc-msk-1"], "--sc is only for"),
