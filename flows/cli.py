@@ -28,6 +28,7 @@ from schemas.errors import PipelineError
 from schemas.instants import check_in_calendar
 from schemas.rules import SLA_TERMS, source_rules
 from schemas.settings import load_settings
+from schemas.text import printable
 from tasks.lifecycle import Contact, Stage
 
 app = typer.Typer(
@@ -49,8 +50,9 @@ sanction_app = typer.Typer(
 )
 app.add_typer(sanction_app, name="sanction")
 
-out = Console()
-err = Console(stderr=True)
+# Text in pp's output comes from users' files and the warehouse: never read as rich markup.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 
 AsOf = Annotated[
     str | None,
@@ -176,14 +178,16 @@ def _counts_table(title: str, rows: list[tuple[str, Any]]) -> Table:
 
 def print_feed_summary(summary: dict[str, Any]) -> None:
     if summary["already_loaded"]:
-        out.print(f"{summary['file_name']}: already ingested as feed {summary['feed_id']}; nothing changed")
+        name = printable(summary["file_name"])
+        out.print(f"{name}: already ingested as feed {summary['feed_id']}; nothing changed")
         return
     rows = [
         (k.replace("_", " "), summary[k])
         for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
     ]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
-    out.print(_counts_table(f"feed {summary['feed_id']}: {summary['file_name']} ({summary['source']})", rows))
+    name = printable(summary["file_name"])
+    out.print(_counts_table(f"feed {summary['feed_id']}: {name} ({summary['source']})", rows))
 
 
 @app.command()
@@ -200,7 +204,7 @@ def ingest(
 
     when = parse_as_of(as_of)
     check_feed(file, source=source, product=product, sc_id=sc, warehouse=_warehouse())
-    with _progress(f"ingesting {file.name}: rows") as report:
+    with _progress(f"ingesting {printable(file.name)}: rows") as report:
         from flows import progress
 
         with progress.listening(report):
@@ -230,17 +234,17 @@ def billing(
 
     when = parse_as_of(as_of)
     check_billing_file(file, warehouse=_warehouse())
-    with _progress(f"loading {file.name}: rows") as report, progress.listening(report):
+    with _progress(f"loading {printable(file.name)}: rows") as report, progress.listening(report):
         summary = ingest_billing(path=str(file), as_of=when, warehouse=str(_warehouse()))
     if as_json:
         print_json(summary)
         return
     if summary["already_loaded"]:
-        out.print(f"{file.name}: already loaded as feed {summary['feed_id']}; nothing changed")
+        out.print(f"{printable(file.name)}: already loaded as feed {summary['feed_id']}; nothing changed")
         return
     rows = [(k.replace("_", " "), summary[k]) for k in COUNTS]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
-    out.print(_counts_table(f"billing feed {summary['feed_id']}: {file.name}", rows))
+    out.print(_counts_table(f"billing feed {summary['feed_id']}: {printable(file.name)}", rows))
 
 
 _COUNT = re.compile(r"[0-9]+")
@@ -550,7 +554,7 @@ def _frame_table(title: str, data: Any) -> Table:
         table.add_column(name)
     for row in data.iter_rows():
         table.add_row(
-            *("" if v is None else v.isoformat() if isinstance(v, datetime) else str(v) for v in row)
+            *("" if v is None else v.isoformat() if isinstance(v, datetime) else printable(v) for v in row)
         )
     return table
 
@@ -617,8 +621,10 @@ def notify(as_of: AsOf = None, as_json: Json = False) -> None:
     )
     for failure in result["failures"]:
         out.print(
-            f"  failed for good: notification {failure['notification_id']} ({failure['kind']}) to "
-            f"{failure['sc_id']} after {failure['attempts']} attempt(s): {failure['last_error']}",
+            printable(
+                f"  failed for good: notification {failure['notification_id']} ({failure['kind']}) to "
+                f"{failure['sc_id']} after {failure['attempts']} attempt(s): {failure['last_error']}"
+            ),
             markup=False,
             highlight=False,
             soft_wrap=True,

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -113,8 +114,8 @@ def _headers(path: Path, suffix: str) -> list[str]:
         if suffix == ".xlsx":
             return list(pl.read_excel(path, sheet_id=1, infer_schema_length=0).columns)
         if suffix == ".parquet":
-            return pl.scan_parquet(path).collect_schema().names()
-        return pl.scan_ndjson(path).collect_schema().names()
+            return pl.scan_parquet(path, glob=False).collect_schema().names()
+        return pl.scan_ndjson(_literal_glob(path)).collect_schema().names()
     except Exception:  # any reader failure is a file the user must fix
         raise unreadable(path, suffix) from None
 
@@ -463,12 +464,19 @@ def _scan(layout: FeedLayout, source_path: Path) -> pl.LazyFrame:
             source_path,
             separator=layout.delimiter or ",",
             infer_schema=False,
+            glob=False,
         ).rename(lambda name: name.strip())
     if layout.suffix == ".xlsx":
         return pl.read_excel(layout.path, sheet_id=1, infer_schema_length=0).lazy()
     if layout.suffix == ".parquet":
-        return pl.scan_parquet(layout.path)
-    return pl.scan_ndjson(layout.path, infer_schema_length=None)
+        return pl.scan_parquet(layout.path, glob=False)
+    return pl.scan_ndjson(_literal_glob(layout.path), infer_schema_length=None)
+
+
+def _literal_glob(path: Path) -> str:
+    """The path as a glob pattern that matches only itself: polars expands `*`, `?` and `[`
+    in every NDJSON path (it has no switch for it), and users name files `calls [2].jsonl`."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
 
 
 def _canonical(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:

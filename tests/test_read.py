@@ -209,3 +209,17 @@ def test_batches_hold_malformed_rows_after_the_well_formed_ones(tmp_path):
     rows = pl.concat(batches)
     assert rows.filter(pl.col("malformed_line").is_null())["row_number"].to_list() == [1, 3, 5, 7]
     assert rows.filter(pl.col("malformed_line").is_not_null())["row_number"].to_list() == [2, 4, 6]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_a_file_name_with_glob_characters_is_read_as_the_file_it_names(tmp_path, suffix):
+    rows = pl.DataFrame({"inn": ["7707083893"], "phone": ["89123456789"], "product": ["extern"]})
+    path = tmp_path / f"calls [2] *march?{suffix}"
+    {".csv": rows.write_csv, ".jsonl": rows.write_ndjson, ".parquet": rows.write_parquet}[suffix](path)
+    decoy = rows.with_columns(inn=pl.lit("500100732259"))  # a file the name, read as a glob, matches
+    {".csv": decoy.write_csv, ".jsonl": decoy.write_ndjson, ".parquet": decoy.write_parquet}[suffix](
+        tmp_path / f"calls 2 xmarchx{suffix}"
+    )
+    batches = list(read_batches(inspect_feed(path), batch_rows=10))
+    assert sum(batch.height for batch in batches) == 1
+    assert batches[0]["inn"].to_list() == ["7707083893"]

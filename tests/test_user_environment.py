@@ -190,3 +190,17 @@ def test_a_killed_pp_leaves_no_prefect_server_behind(tmp_path, warehouse):
     while any(_alive(server) for server in servers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(server) for server in servers)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_file_name_is_shown_as_written_never_as_markup_or_terminal_codes(
+    monkeypatch, capsys, tmp_path, warehouse
+):
+    feed = tmp_path / "calls [bold]march [red]x\x1b[31mred.csv"
+    feed.write_text("inn,phone,product\n7707083893,89123456789,extern\n", encoding="utf-8")
+    args = ("--warehouse", str(warehouse), "ingest", str(feed), "--source", "call_base")
+    for _ in range(2):  # the summary, then "already ingested"
+        code, out, err = run(monkeypatch, capsys, *args, "--as-of", "2026-03-06T16:30:00+03:00")
+        assert code == 0, err
+        assert "\x1b" not in out + err
+        assert "[bold]march" in out and "[red]x" in out
