@@ -187,8 +187,8 @@ def test_distribution_skips_the_weekend_and_the_holiday_of_the_stored_calendar(w
     with pytest.raises(PipelineError, match="outside the production calendar the warehouse holds"):
         distribute(
             sc_id="sc-ekb-1",
-            start=date(2040, 12, 1),
-            end=date(2041, 1, 31),
+            start=date(2041, 12, 1),
+            end=date(2042, 1, 31),
             warehouse=str(warehouse),
             as_of=T0,
         )
