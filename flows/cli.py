@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -129,6 +130,13 @@ def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
         yield lambda _step, amount: bar.advance(task_id, amount)
 
 
+def _print_version(requested: bool) -> None:
+    """`pp --version` answers before any setting is read: it must work in a broken environment."""
+    if requested:
+        out.print(f"pp {metadata.version('potential-sales')}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -137,6 +145,9 @@ def _options(
         typer.Option("--warehouse", envvar="PP_WAREHOUSE", help="warehouse file [default: data/pp.duckdb]"),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="show pp's version")
+    ] = False,
 ) -> None:
     _State.warehouse = warehouse
     if ctx.resilient_parsing or "--help" in sys.argv:

@@ -288,8 +288,10 @@ def _delivery(settings: Settings) -> Delivery:
 
 def _smtp_password(settings: Settings) -> str | None:
     """`PP_SMTP_PASSWORD`, else the Prefect Secret block `PP_SMTP_PASSWORD_BLOCK` names."""
-    if settings.smtp_password or not settings.smtp_password_block:
-        return settings.smtp_password
+    if settings.smtp_password is not None:
+        return settings.smtp_password.get_secret_value()
+    if not settings.smtp_password_block:
+        return None
     from prefect.blocks.system import Secret
 
     secret: Secret = Secret.load(settings.smtp_password_block)  # type: ignore[assignment]

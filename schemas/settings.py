@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.enums import Temperature
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = Field(None, description="kept out of repr, logs and error lines")
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_password_block: str | None = Field(
         None, description="a Prefect Secret block holding the SMTP password, when PP_SMTP_PASSWORD is unset"
