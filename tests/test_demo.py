@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import SUMMARIES, run_demo
+from demo.flow import run_demo
+from demo.queries import SUMMARIES
 from schemas.rules import source_rules
 from tests.test_ingest_flow import assert_contracts
 

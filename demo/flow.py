@@ -1,4 +1,7 @@
-"""`pp demo`: the main job end to end on generated feeds and a fresh embedded warehouse."""
+"""`pp demo`: the main job end to end on generated feeds and a fresh embedded warehouse.
+
+It works through the product's own flows and actions; what it reads of the warehouse besides,
+it asks `demo.queries`, so no SQL lives here."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ from prefect import flow
 from rich.console import Console
 from rich.table import Table
 
+from demo import queries
+from demo.queries import SUMMARIES
+from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed, resolve_as_of
@@ -31,8 +37,6 @@ from schemas.errors import PipelineError
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
 from tasks.periods import period_of
-from tasks.synthetic import synthetic_feed, write_feed
-from warehouse import store
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,6 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
 # generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
 # warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep, report
 DEMO_STEPS = 2 * len(DEMO_FEEDS) + 11
-SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
 DEMO_PRINCIPAL = "demo-principal"
 WAREHOUSE_FILE = "pp.duckdb"
 REPORT_FILE = "report.html"
@@ -121,12 +124,7 @@ def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl
 def _sc_work(warehouse: Path, as_of: datetime) -> dict[str, int]:
     """A day of SC work: hot leads taken (most within the SLA, a few late), warm ones
     postponed, a few refused in the call, one service lead closed with a comment."""
-    with store.reader(warehouse) as con:
-        new = store.frame(
-            con,
-            "SELECT lead_id, temperature, lead_type, accept_deadline FROM leads "
-            "WHERE status = 'new' AND sc_id IS NOT NULL ORDER BY lead_id",
-        )
+    new = queries.new_leads(warehouse)
     hot = new.filter(pl.col("temperature") == "hot")
     warm = new.filter(pl.col("temperature") == "warm")
     on_time, late, refused = hot.head(20), hot.slice(20, 5), hot.slice(25, 3)
@@ -152,17 +150,7 @@ def _sc_work(warehouse: Path, as_of: datetime) -> dict[str, int]:
 def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     """Invoices issued and paid for the connection leads taken today, and a paid period for
     a few call-base clients: what the vendor's billing would send the next days."""
-    with store.reader(warehouse) as con:
-        taken = store.frame(
-            con,
-            "SELECT inn, kpp, product, sc_id FROM leads WHERE status = 'in_work' AND inn IS NOT NULL "
-            "AND lead_type = 'connection' ORDER BY lead_id LIMIT 12",
-        )
-        subscribers = store.frame(
-            con,
-            "SELECT inn, kpp, product, sc_id FROM leads WHERE source = 'call_base' AND status = 'new' "
-            "AND inn IS NOT NULL ORDER BY lead_id LIMIT 5",
-        )
+    taken, subscribers = queries.billed_clients(warehouse)
     issued_at, paid_at = as_of + timedelta(days=1), as_of + timedelta(days=2)
     invoices = (
         taken.with_row_index("n").with_columns(invoice_id=pl.format("DEMO-{}", pl.col("n") + 1)).drop("n")
@@ -191,8 +179,7 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
 def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     """Two clients whose connection lead is in work at one SC get an invoice from another SC
     after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
-    with store.reader(warehouse) as con:
-        moved = store.frame(con, store.sql("demo_clients_moving"))
+    moved = queries.clients_moving(warehouse)
     path = root / "feeds" / BILLING_FILES[1]
     moved.with_row_index("n").select(
         "inn",
@@ -326,11 +313,7 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
 def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[str, Any]:
     warehouse = root / WAREHOUSE_FILE
     init_warehouse(warehouse)
-    with store.reader(warehouse) as con:
-        reference = {
-            "products": store.frame(con, "SELECT product FROM products"),
-            "service_centers": store.frame(con, "SELECT sc_id, regions FROM service_centers ORDER BY sc_id"),
-        }
+    reference = queries.reference(warehouse)
     paths = _generate(root, rows, start, reference)
     first_sc = reference["service_centers"]["sc_id"][0]
     for spec, path in zip(DEMO_FEEDS, paths, strict=True):
@@ -357,12 +340,11 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
         path=str(_billing_file(root, warehouse, start)), as_of=billing_at, warehouse=str(warehouse)
     )
     progress.advance("billing", 1)
-    with store.reader(warehouse) as con:
-        managers = store.frame(con, "SELECT manager_id FROM managers WHERE sc_id = ? ORDER BY 1", [first_sc])[
-            "manager_id"
-        ].to_list()
     dealt = assign_managers(
-        sc_id=first_sc, counts={m: 40 for m in managers}, as_of=billing_at, warehouse=str(warehouse)
+        sc_id=first_sc,
+        counts={manager: 40 for manager in queries.managers(warehouse, first_sc)},
+        as_of=billing_at,
+        warehouse=str(warehouse),
     )
     planned = distribute(
         sc_id=first_sc,
@@ -391,13 +373,7 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
     week = period_of(start, "Europe/Moscow", "week").name
     page = report(period=week, out=str(root / REPORT_FILE), as_of=sweep_at, warehouse=str(warehouse))
     progress.advance("report", 1)
-    with store.reader(warehouse) as con:
-        tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
-        messages = dict(
-            store.frame(
-                con, "SELECT kind, count(*) AS n FROM notifications WHERE status = 'sent' GROUP BY kind"
-            ).iter_rows()
-        )
+    messages = queries.sent_messages(warehouse)
     return {
         "warehouse": str(warehouse),
         "feeds_dir": str(root / "feeds"),
@@ -427,7 +403,7 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
             ),
             "not_sent": notified["retry_later"] + notified["failed"],
         },
-        "tables": tables,
+        "tables": queries.summaries(warehouse),
     }
 
 

@@ -12,14 +12,22 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from schemas.enums import Initiator, LeadType, ReasonCode, Temperature
+from schemas.errors import PipelineError
 from schemas.feed import FEED_COLUMNS
 from schemas.rules import SourceRule, source_rules
 from tasks.validate import INN10_WEIGHTS, INN12_WEIGHTS_11, INN12_WEIGHTS_12
+
+try:
+    import numpy as np
+    import numpy.typing as npt
+except ModuleNotFoundError as missing:  # the product runs without it; only the demo draws with it
+    raise PipelineError(
+        "the demo needs numpy, which this installation lacks: install the project with its demo "
+        "extra, e.g. `pip install -e '.[demo]'` in its folder"
+    ) from missing
 
 Ints = npt.NDArray[np.int64]
 
