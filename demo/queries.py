@@ -5,6 +5,7 @@ connections come from `warehouse.store`."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -42,10 +43,14 @@ def new_leads(warehouse: Path) -> pl.DataFrame:
     return _frame(warehouse, "new_leads")
 
 
-def billed_clients(warehouse: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Whom the vendor's billing reports on: connection leads in work it invoices, and call-base
-    clients with a paid period (inn, kpp, product, sc_id each)."""
-    return _frame(warehouse, "invoiced_connections"), _frame(warehouse, "subscribers")
+def billed_clients(warehouse: Path, taken_by: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Whom the vendor's billing reports on: connection leads in work that were taken by
+    `taken_by`, which it invoices, and call-base clients with a paid period (inn, kpp, product,
+    sc_id each)."""
+    return (
+        _frame(warehouse, "invoiced_connections", {"taken_by": taken_by}),
+        _frame(warehouse, "subscribers"),
+    )
 
 
 def clients_moving(warehouse: Path) -> pl.DataFrame:
@@ -55,6 +60,12 @@ def clients_moving(warehouse: Path) -> pl.DataFrame:
 
 def managers(warehouse: Path, sc_id: str) -> list[str]:
     return _frame(warehouse, "managers", {"sc": sc_id})["manager_id"].to_list()
+
+
+def working_days_end(warehouse: Path, first: date, days: int) -> date:
+    """The last of the `days` working days from `first` on, by the stored production calendar."""
+    with store.reader(warehouse) as con:
+        return store.scalar(con, sql("working_days_end"), {"first": first, "days": days})
 
 
 def summaries(warehouse: Path) -> dict[str, list[dict[str, Any]]]:
