@@ -32,8 +32,8 @@ def _existing_leads(warehouse: Path, existing: int, products: list[str], regions
     import numpy as np
     import polars as pl
 
+    from demo.synthetic import valid_inn10
     from flows.initialise import init_warehouse
-    from tasks.synthetic import valid_inn10
     from warehouse import store
 
     init_warehouse(warehouse)
@@ -78,9 +78,9 @@ def _existing_leads(warehouse: Path, existing: int, products: list[str], regions
 def prepare(workdir: Path, rows: int, existing: int) -> tuple[Path, Path]:
     import polars as pl
 
+    from demo.synthetic import synthetic_feed, write_feed
     from flows.initialise import DEMO_REFERENCE
     from tasks.reference import read_reference
-    from tasks.synthetic import synthetic_feed, write_feed
 
     reference = read_reference(Path(str(DEMO_REFERENCE)))
     products = reference["products"]["product"].to_list()

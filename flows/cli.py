@@ -697,8 +697,8 @@ def demo(
     as_of: AsOf = None,
 ) -> None:
     """The main job on generated data: every source ingested, SLA swept, a summary printed."""
+    from demo.flow import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
     from flows import progress
-    from flows.demo import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
 
     when = parse_as_of(as_of)
     check_demo_folder(workdir)  # a folder the demo may not clear is refused before any flow starts

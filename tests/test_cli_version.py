@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from tests.test_cli import run
+from tests.support import run
 
 
 def test_version_prints_the_installed_package_version(monkeypatch, capsys):

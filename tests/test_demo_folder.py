@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import demo
-from flows.demo import DEMO_FILES, DEMO_MARKER, prepare_demo_folder
+from demo import flow as demo_flow
+from demo.flow import DEMO_FILES, DEMO_MARKER, prepare_demo_folder
 from schemas.errors import PipelineError
 from tests.support import run
 
@@ -39,21 +39,21 @@ def test_pp_demo_refuses_a_folder_no_demo_wrote(monkeypatch, capsys, tmp_path):
 
 def test_the_demo_flow_refuses_it_too(monkeypatch, tmp_path):
     """The flow checks for itself (a deployment or a script calls it without the CLI)."""
-    monkeypatch.setattr(demo, "_run_demo", fake_run)
+    monkeypatch.setattr(demo_flow, "_run_demo", fake_run)
     (tmp_path / "thesis.txt").write_text("years of work", encoding="utf-8")
     with pytest.raises(PipelineError, match="is not a demo folder"):
-        demo.run_demo.fn(workdir=str(tmp_path))
+        demo_flow.run_demo.fn(workdir=str(tmp_path))
     assert (tmp_path / "thesis.txt").read_text(encoding="utf-8") == "years of work"
 
 
 def test_a_rerun_removes_only_what_the_demo_wrote(monkeypatch, tmp_path):
-    monkeypatch.setattr(demo, "_run_demo", fake_run)
+    monkeypatch.setattr(demo_flow, "_run_demo", fake_run)
     root = tmp_path / "demo"
-    demo.run_demo.fn(workdir=str(root))  # a new folder
+    demo_flow.run_demo.fn(workdir=str(root))  # a new folder
     assert {"pp.duckdb", "report.html", "feeds/call_base.csv", "outbox/0001.eml"} <= recorded(root)
     (root / "w10.html").write_text("a report I saved", encoding="utf-8")
     (root / "outbox" / "mine.eml").write_text("a message I kept", encoding="utf-8")
-    result = demo.run_demo.fn(workdir=str(root))
+    result = demo_flow.run_demo.fn(workdir=str(root))
     assert result["kept"] == {"w10.html", "outbox/mine.eml"}
     assert (root / "w10.html").read_text(encoding="utf-8") == "a report I saved"
     assert (root / "outbox" / "mine.eml").read_text(encoding="utf-8") == "a message I kept"
@@ -65,7 +65,7 @@ def test_earlier_files_are_gone_before_the_run_starts(tmp_path):
     for name in ("pp.duckdb", "feeds/call_base.csv", "notes.txt"):
         (tmp_path / name).write_text("x", encoding="utf-8")
     (tmp_path / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo.DEMO_GENERATOR, "files": ["pp.duckdb", "feeds/call_base.csv"]}),
+        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["pp.duckdb", "feeds/call_base.csv"]}),
         encoding="utf-8",
     )
     assert prepare_demo_folder(tmp_path) == {"notes.txt"}
@@ -77,7 +77,7 @@ def test_a_file_of_someone_else_where_the_demo_writes_is_refused(tmp_path):
     (tmp_path / "pp.duckdb").write_text("x", encoding="utf-8")
     (tmp_path / "report.html").write_text("my page", encoding="utf-8")
     (tmp_path / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo.DEMO_GENERATOR, "files": ["pp.duckdb"]}), encoding="utf-8"
+        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["pp.duckdb"]}), encoding="utf-8"
     )
     with pytest.raises(PipelineError, match=r"report\.html was not written by the demo"):
         prepare_demo_folder(tmp_path)
@@ -90,7 +90,7 @@ def test_a_marker_never_removes_a_file_outside_its_folder(tmp_path):
     root = tmp_path / "demo"
     root.mkdir()
     (root / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo.DEMO_GENERATOR, "files": ["../precious.txt", str(outside)]}),
+        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["../precious.txt", str(outside)]}),
         encoding="utf-8",
     )
     prepare_demo_folder(root)

@@ -12,10 +12,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from demo.synthetic import synthetic_feed, valid_inn10, valid_inn12, write_feed
 from schemas.enums import Initiator
 from schemas.feed import FEED_COLUMNS
 from schemas.rules import source_rules
-from tasks.synthetic import synthetic_feed, valid_inn10, valid_inn12, write_feed
 from tests.inn_oracle import inn_is_valid
 
 AS_OF = datetime(2026, 3, 6, 16, 30, tzinfo=timezone(timedelta(hours=5)))

@@ -1,4 +1,7 @@
-"""`pp demo`: the main job end to end on generated feeds and a fresh embedded warehouse."""
+"""`pp demo`: the main job end to end on generated feeds and a fresh embedded warehouse.
+
+It works through the product's own flows and actions; what it reads of the warehouse besides,
+it asks `demo.queries`, so no SQL lives here."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ from prefect import flow
 from rich.console import Console
 from rich.table import Table
 
+from demo import queries
+from demo.queries import SUMMARIES
+from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed, resolve_as_of
@@ -31,8 +37,6 @@ from schemas.errors import PipelineError
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
 from tasks.periods import period_of
-from tasks.synthetic import synthetic_feed, write_feed
-from warehouse import store
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,6 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
 # generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
 # warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep, report
 DEMO_STEPS = 2 * len(DEMO_FEEDS) + 11
-SUMMARIES = ("feeds", "by_source", "by_sc", "merges", "quarantine", "breaches", "transfers", "blocked")
 DEMO_PRINCIPAL = "demo-principal"
 WAREHOUSE_FILE = "pp.duckdb"
 REPORT_FILE = "report.html"
@@ -118,52 +121,99 @@ def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl
     return paths
 
 
-def _sc_work(warehouse: Path, as_of: datetime) -> dict[str, int]:
-    """A day of SC work: hot leads taken (most within the SLA, a few late), warm ones
-    postponed, a few refused in the call, one service lead closed with a comment."""
-    with store.reader(warehouse) as con:
-        new = store.frame(
-            con,
-            "SELECT lead_id, temperature, lead_type, accept_deadline FROM leads "
-            "WHERE status = 'new' AND sc_id IS NOT NULL ORDER BY lead_id",
+@dataclass(frozen=True)
+class Timeline:
+    """When each step of the demo happens. The steps run in this order, and each is dated at or
+    after every event the earlier ones recorded: the product refuses an action dated before a
+    lead's last event, and the history must read as it happened."""
+
+    start: datetime  # the feeds arrive
+    sc_morning: datetime  # the SCs take, postpone and refuse leads
+    hot_sweep: datetime  # the hourly sweep of hot leads
+    invoices_issued: datetime
+    invoices_paid: datetime
+    mass_actions: datetime  # billing loaded; managers assigned, the distribution planned
+    daily_sweep: datetime  # the warm/cold sweep, notifications, sanctions
+    month_later: datetime  # a client invoiced by another SC
+    bookings_sweep: datetime
+
+    @classmethod
+    def from_start(cls, start: datetime) -> Timeline:
+        month_later = start + timedelta(days=31)
+        return cls(
+            start=start,
+            sc_morning=start + timedelta(minutes=45),
+            hot_sweep=start + timedelta(hours=4),
+            invoices_issued=start + timedelta(days=1),
+            invoices_paid=start + timedelta(days=2),
+            mass_actions=start + timedelta(days=3),
+            daily_sweep=start + timedelta(days=8),
+            month_later=month_later,
+            bookings_sweep=month_later + timedelta(days=1),
         )
-    hot = new.filter(pl.col("temperature") == "hot")
-    warm = new.filter(pl.col("temperature") == "warm")
-    on_time, late, refused = hot.head(20), hot.slice(20, 5), hot.slice(25, 3)
-    morning = as_of + timedelta(minutes=45)
-    for lead_id in on_time["lead_id"]:
-        take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=morning)
-    for lead_id, deadline in late.select("lead_id", "accept_deadline").iter_rows():
-        take_lead(warehouse, lead_id, contact=Contact.MEETING, note=None, as_of=deadline + timedelta(hours=2))
-    for lead_id in warm.head(5)["lead_id"]:
-        postpone_lead(warehouse, lead_id, until=as_of + timedelta(days=3), as_of=morning)
-    for lead_id in refused["lead_id"]:
-        refuse_lead(
-            warehouse, lead_id, reason="already uses another product", contact=Contact.CALL, as_of=morning
+
+
+TAKEN_LATE_BY = timedelta(hours=2)
+DISTRIBUTION_WORKING_DAYS = 10
+
+
+def plan_sc_work(new: pl.DataFrame, when: Timeline) -> dict[str, pl.DataFrame]:
+    """Which waiting leads (lead_id, temperature, accept_deadline) the SCs take within the SLA,
+    take late, postpone and refuse, each a frame of lead_id (`late` with its taken_at).
+
+    A late take comes TAKEN_LATE_BY past the deadline. Only a lead whose deadline the hourly
+    sweep has not passed (or the sweep would have recorded the breach), and whose late take
+    still comes before the mass actions, is taken late: before a long holiday the deadlines
+    are days away, and then none is."""
+    hot = new.filter(pl.col("temperature") == Temperature.HOT.value)
+    others = hot.slice(20)
+    late = (
+        others.filter(
+            (pl.col("accept_deadline") >= when.hot_sweep)
+            & (pl.col("accept_deadline") + TAKEN_LATE_BY <= when.mass_actions)
         )
+        .head(5)
+        .select("lead_id", taken_at=pl.col("accept_deadline") + TAKEN_LATE_BY)
+    )
     return {
-        "taken_on_time": on_time.height,
-        "taken_late": late.height,
-        "postponed": min(warm.height, 5),
-        "refused": refused.height,
+        "on_time": hot.head(20).select("lead_id"),
+        "late": late,
+        "postponed": new.filter(pl.col("temperature") == Temperature.WARM.value).head(5).select("lead_id"),
+        "refused": others.join(late, on="lead_id", how="anti").head(3).select("lead_id"),
     }
 
 
-def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
-    """Invoices issued and paid for the connection leads taken today, and a paid period for
+def _sc_work(warehouse: Path, when: Timeline) -> dict[str, int]:
+    """A day of SC work: hot leads taken (most within the SLA, a few late), warm ones
+    postponed, a few refused in the call."""
+    plan = plan_sc_work(queries.new_leads(warehouse), when)
+    for lead_id in plan["on_time"]["lead_id"]:
+        take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=when.sc_morning)
+    for lead_id, taken_at in plan["late"].iter_rows():
+        take_lead(warehouse, lead_id, contact=Contact.MEETING, note=None, as_of=taken_at)
+    for lead_id in plan["postponed"]["lead_id"]:
+        postpone_lead(warehouse, lead_id, until=when.start + timedelta(days=3), as_of=when.sc_morning)
+    for lead_id in plan["refused"]["lead_id"]:
+        refuse_lead(
+            warehouse,
+            lead_id,
+            reason="already uses another product",
+            contact=Contact.CALL,
+            as_of=when.sc_morning,
+        )
+    return {
+        "taken_on_time": plan["on_time"].height,
+        "taken_late": plan["late"].height,
+        "postponed": plan["postponed"].height,
+        "refused": plan["refused"].height,
+    }
+
+
+def _billing_file(root: Path, warehouse: Path, when: Timeline) -> Path:
+    """Invoices issued and paid for connection leads taken by then, and a paid period for
     a few call-base clients: what the vendor's billing would send the next days."""
-    with store.reader(warehouse) as con:
-        taken = store.frame(
-            con,
-            "SELECT inn, kpp, product, sc_id FROM leads WHERE status = 'in_work' AND inn IS NOT NULL "
-            "AND lead_type = 'connection' ORDER BY lead_id LIMIT 12",
-        )
-        subscribers = store.frame(
-            con,
-            "SELECT inn, kpp, product, sc_id FROM leads WHERE source = 'call_base' AND status = 'new' "
-            "AND inn IS NOT NULL ORDER BY lead_id LIMIT 5",
-        )
-    issued_at, paid_at = as_of + timedelta(days=1), as_of + timedelta(days=2)
+    issued_at, paid_at = when.invoices_issued, when.invoices_paid
+    taken, subscribers = queries.billed_clients(warehouse, taken_by=issued_at)
     invoices = (
         taken.with_row_index("n").with_columns(invoice_id=pl.format("DEMO-{}", pl.col("n") + 1)).drop("n")
     )
@@ -177,8 +227,8 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
             invoices.head(8).with_columns(event=pl.lit("invoice_paid"), event_at=pl.lit(paid_at.isoformat())),
             subscribers.with_columns(
                 event=pl.lit("period"),
-                period_start=pl.lit((as_of - timedelta(days=30)).isoformat()),
-                period_end=pl.lit((as_of + timedelta(days=335)).isoformat()),
+                period_start=pl.lit((when.start - timedelta(days=30)).isoformat()),
+                period_end=pl.lit((when.start + timedelta(days=335)).isoformat()),
             ),
         ],
         how="diagonal_relaxed",
@@ -191,8 +241,7 @@ def _billing_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
 def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     """Two clients whose connection lead is in work at one SC get an invoice from another SC
     after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
-    with store.reader(warehouse) as con:
-        moved = store.frame(con, store.sql("demo_clients_moving"))
+    moved = queries.clients_moving(warehouse)
     path = root / "feeds" / BILLING_FILES[1]
     moved.with_row_index("n").select(
         "inn",
@@ -325,12 +374,9 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
 
 def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[str, Any]:
     warehouse = root / WAREHOUSE_FILE
+    when = Timeline.from_start(start)
     init_warehouse(warehouse)
-    with store.reader(warehouse) as con:
-        reference = {
-            "products": store.frame(con, "SELECT product FROM products"),
-            "service_centers": store.frame(con, "SELECT sc_id, regions FROM service_centers ORDER BY sc_id"),
-        }
+    reference = queries.reference(warehouse)
     paths = _generate(root, rows, start, reference)
     first_sc = reference["service_centers"]["sc_id"][0]
     for spec, path in zip(DEMO_FEEDS, paths, strict=True):
@@ -346,63 +392,53 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
         path=str(paths[0]), source=DEMO_FEEDS[0].source, as_of=start, warehouse=str(warehouse)
     )
     progress.advance("re-ingested the call base", 1)
-    work = _sc_work(warehouse, start)
+    work = _sc_work(warehouse, when)
     progress.advance("SC work", 1)
-    hot_sweep = sweep_sla(
-        temperature=Temperature.HOT, as_of=start + timedelta(hours=4), warehouse=str(warehouse)
-    )
+    hot_sweep = sweep_sla(temperature=Temperature.HOT, as_of=when.hot_sweep, warehouse=str(warehouse))
     progress.advance("hourly SLA sweep of hot leads", 1)
-    billing_at = start + timedelta(days=3)
     billed = ingest_billing(
-        path=str(_billing_file(root, warehouse, start)), as_of=billing_at, warehouse=str(warehouse)
+        path=str(_billing_file(root, warehouse, when)), as_of=when.mass_actions, warehouse=str(warehouse)
     )
     progress.advance("billing", 1)
-    with store.reader(warehouse) as con:
-        managers = store.frame(con, "SELECT manager_id FROM managers WHERE sc_id = ? ORDER BY 1", [first_sc])[
-            "manager_id"
-        ].to_list()
     dealt = assign_managers(
-        sc_id=first_sc, counts={m: 40 for m in managers}, as_of=billing_at, warehouse=str(warehouse)
+        sc_id=first_sc,
+        counts={manager: 40 for manager in queries.managers(warehouse, first_sc)},
+        as_of=when.mass_actions,
+        warehouse=str(warehouse),
     )
+    first_day = when.mass_actions.date()
     planned = distribute(
         sc_id=first_sc,
-        start=billing_at.date(),
-        end=(billing_at + timedelta(days=9)).date(),
-        as_of=billing_at,
+        start=first_day,
+        end=queries.working_days_end(warehouse, first_day, DISTRIBUTION_WORKING_DAYS),
+        as_of=when.mass_actions,
         warehouse=str(warehouse),
     )
     progress.advance("mass actions", 1)
-    sweep_at = start + timedelta(days=8)
-    swept = sweep_sla(as_of=sweep_at, warehouse=str(warehouse))
+    swept = sweep_sla(as_of=when.daily_sweep, warehouse=str(warehouse))
     progress.advance("SLA sweep", 1)
-    notified = notify(as_of=sweep_at, warehouse=str(warehouse))  # the digests; hot leads went at ingest
+    # the digests; the hot leads' messages went at ingest
+    notified = notify(as_of=when.daily_sweep, warehouse=str(warehouse))
     progress.advance("notifications", 1)
-    sanctions = _sanctions(warehouse, sweep_at)
+    sanctions = _sanctions(warehouse, when.daily_sweep)
     progress.advance("sanctions", 1)
-    month_later = start + timedelta(days=31)
     moved = ingest_billing(
-        path=str(_moved_client_file(root, warehouse, month_later)),
-        as_of=month_later,
+        path=str(_moved_client_file(root, warehouse, when.month_later)),
+        as_of=when.month_later,
         warehouse=str(warehouse),
     )
     progress.advance("clients invoiced by another SC", 1)
-    blocked = sweep_bookings(as_of=month_later + timedelta(days=1), warehouse=str(warehouse))
+    blocked = sweep_bookings(as_of=when.bookings_sweep, warehouse=str(warehouse))
     progress.advance("booking sweep", 1)
     week = period_of(start, "Europe/Moscow", "week").name
-    page = report(period=week, out=str(root / REPORT_FILE), as_of=sweep_at, warehouse=str(warehouse))
+    page = report(period=week, out=str(root / REPORT_FILE), as_of=when.daily_sweep, warehouse=str(warehouse))
     progress.advance("report", 1)
-    with store.reader(warehouse) as con:
-        tables = {name: store.frame(con, store.sql(f"summary_{name}")).to_dicts() for name in SUMMARIES}
-        messages = dict(
-            store.frame(
-                con, "SELECT kind, count(*) AS n FROM notifications WHERE status = 'sent' GROUP BY kind"
-            ).iter_rows()
-        )
+    messages = queries.sent_messages(warehouse)
     return {
         "warehouse": str(warehouse),
         "feeds_dir": str(root / "feeds"),
         "as_of": start.isoformat(),
-        "sweep_as_of": sweep_at.isoformat(),
+        "sweep_as_of": when.daily_sweep.isoformat(),
         "reingest_changed_nothing": bool(again["already_loaded"]),
         **work,
         "hot_sweep": hot_sweep,
@@ -427,7 +463,7 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
             ),
             "not_sent": notified["retry_later"] + notified["failed"],
         },
-        "tables": tables,
+        "tables": queries.summaries(warehouse),
     }
 
 
@@ -474,7 +510,8 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"{billing['leads_completed']} leads completed by paid invoices, "
         f"{billing['payments_without_lead']} payments without an open lead (kept).\n"
         f"{result['first_sc']}: leads dealt to managers {result['managers_dealt']}; "
-        f"{result['planned']} warm/cold leads planned over 10 days, {result['hot_left_out']} hot left out.\n"
+        f"{result['planned']} warm/cold leads planned over {DISTRIBUTION_WORKING_DAYS} working days, "
+        f"{result['hot_left_out']} hot left out.\n"
         f"The hourly hot sweep 4 hours in recorded {hot['breaches_recorded']} breaches and transferred "
         f"{hot['transferred']} leads; the sweep at {result['sweep_as_of']} recorded "
         f"{result['breaches_recorded']} more and transferred {result['transferred']} "

@@ -1,0 +1,2 @@
+-- The products the generated feeds draw from.
+SELECT product FROM products
