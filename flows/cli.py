@@ -648,7 +648,8 @@ def ingest_landing_command(
     tally = ", ".join(f"{n:,} {outcome}" for outcome, n in summary["outcomes"].items()) or "no files"
     table = Table(title=Text(f"landing {root}: {tally}"), title_justify="left")
     for column in COLUMNS:
-        table.add_column(column.replace("_", " "), overflow="fold")
+        counted = column in ("feed_id", "rows_read", "created", "merged", "quarantined")
+        table.add_column(column.replace("_", " "), justify="right" if counted else "left", overflow="fold")
     for row in summary["files"]:
         table.add_row(
             *(Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in row.values())

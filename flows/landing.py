@@ -157,16 +157,16 @@ def _move_new(source: Path, target: Path) -> bool:
 def _move_aside(held: Path, folder: Path, error: str | None = None) -> Path:
     """Move a file into `folder` under its name or the first numbered one free; with `error`,
     `<name>.error.txt` beside it holds that line. Neither overwrites anything."""
-    folder.mkdir(exist_ok=True)
     note: Path | None = None
-    if error is not None:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=folder, prefix=".", suffix=".tmp", delete=False
-        ) as handle:
-            handle.write(error + "\n")
-        note = Path(handle.name)
-    current = held
     try:
+        folder.mkdir(exist_ok=True)
+        if error is not None:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=folder, prefix=".", suffix=".tmp", delete=False
+            ) as handle:
+                note = Path(handle.name)
+                handle.write(error + "\n")
+        current = held
         for name in numbered_names(held.name):
             error_file = folder / f"{name}{ERROR_SUFFIX}"
             if (note is not None and error_file.exists()) or not _move_new(current, folder / name):
@@ -175,6 +175,10 @@ def _move_aside(held: Path, folder: Path, error: str | None = None) -> Path:
             if note is None or _move_new(note, error_file):
                 return current
         raise AssertionError("numbered names never run out")
+    except OSError as exc:  # every later file would fail alike: the run stops, the file stays claimed
+        raise PipelineError(
+            f"cannot move {held.name} into {folder} ({exc.strerror}); check the landing folder's permissions"
+        ) from None
     finally:
         if note is not None:
             note.unlink(missing_ok=True)

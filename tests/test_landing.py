@@ -3,6 +3,7 @@ moved to done/ or failed/; files still being written wait; two runs never take o
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from filelock import FileLock
 
 import flows.landing as landing_flow
 from flows.landing import ingest_landing
+from schemas.errors import PipelineError
 from tasks.landing import (
     CLAIM_GRACE,
     Dropped,
@@ -423,6 +425,39 @@ def test_a_busy_warehouse_leaves_the_files_where_they_were(warehouse, tmp_path, 
     assert _names(root / "call_base" / ".processing") == []
 
 
+def _no_hard_links(code: int):
+    def link(source, target):
+        raise OSError(code, os.strerror(code))
+
+    return link
+
+
+def test_without_hard_links_a_move_still_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "link", _no_hard_links(errno.EPERM))  # some network shares
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    (failed / "a.csv").write_text("earlier\n", encoding="utf-8")
+    held = tmp_path / "a.csv"
+    held.write_text("new\n", encoding="utf-8")
+
+    moved = landing_flow._move_aside(held, failed, "a.csv: why")
+
+    assert moved == failed / "a.2.csv"
+    assert _names(failed) == ["a.2.csv", "a.2.csv.error.txt", "a.csv"]
+    assert (failed / "a.csv").read_text(encoding="utf-8") == "earlier\n"
+    assert (failed / "a.2.csv.error.txt").read_text(encoding="utf-8") == "a.csv: why\n"
+
+
+def test_a_folder_it_cannot_write_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "link", _no_hard_links(errno.EACCES))
+    held = tmp_path / "a.csv"
+    held.write_text("new\n", encoding="utf-8")
+
+    with pytest.raises(PipelineError, match=r"cannot move a.csv into .*done \(Permission denied\); check"):
+        landing_flow._move_aside(held, tmp_path / "done")
+    assert held.exists()
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
@@ -466,6 +501,7 @@ def test_two_runs_at_once_take_each_file_once(warehouse, tmp_path):
         **os.environ,
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PP_OUTBOX_DIR": str(tmp_path),
+        "COLUMNS": "250",
         "PP_LANDING_SETTLE_SECONDS": "3",  # both runs list the files before either claims them
     }
     pp = str(Path(sys.executable).with_name("pp"))
@@ -487,9 +523,14 @@ def test_two_runs_at_once_take_each_file_once(warehouse, tmp_path):
         )
         for _ in range(2)
     ]
+    printed = []
     for process in runs:
-        _, err = process.communicate(timeout=240)
+        out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err
+        printed.append(out)
+
+    for n in range(4):  # each file is in exactly one run's table
+        assert sum(f"call_base/calls-{n}.csv" in out for out in printed) == 1, printed
 
     assert _count(warehouse, "feeds") == 4
     assert _count(warehouse, "leads") == 4
