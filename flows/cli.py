@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from schemas.enums import LeadType, Temperature
 from schemas.errors import PipelineError
@@ -711,6 +712,35 @@ def demo(
         with progress.listening(report):
             result = run_demo(workdir=str(workdir), rows=rows, as_of=when)
     print_demo_summary(out, result)
+
+
+@app.command("ingest-landing")
+def ingest_landing_command(
+    root: Annotated[
+        Path, typer.Argument(help="the landing folder: one folder per source, e.g. ROOT/call_base/")
+    ],
+    as_of: AsOf = None,
+) -> None:
+    """Ingest every new file under ROOT/<source>/ (or ROOT/<source>/<product>/), oldest first,
+    then move it to done/, or to failed/ with FILE.error.txt saying why."""
+    from flows import progress
+    from flows.landing import check_landing_root, ingest_landing
+    from tasks.landing import COLUMNS
+
+    when = parse_as_of(as_of)
+    check_landing_root(root)
+    with _progress(f"landing {root}: rows") as report, progress.listening(report):
+        summary = ingest_landing(root=str(root), as_of=when, warehouse=str(_warehouse()))
+    tally = ", ".join(f"{n:,} {outcome}" for outcome, n in summary["outcomes"].items()) or "no files"
+    table = Table(title=Text(f"landing {root}: {tally}"), title_justify="left")
+    for column in COLUMNS:
+        counted = column in ("feed_id", "rows_read", "created", "merged", "quarantined")
+        table.add_column(column.replace("_", " "), justify="right" if counted else "left", overflow="fold")
+    for row in summary["files"]:
+        table.add_row(
+            *(Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in row.values())
+        )
+    out.print(table)
 
 
 def _check_prefect_server() -> None:

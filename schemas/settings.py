@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(
         600, ge=0, description="how long a run waits for another to finish with the warehouse"
     )
+    landing_settle_seconds: float = Field(
+        2.0, ge=0, description="a landing file whose size or mtime changes within this is still being written"
+    )
     # The sanction policy (SPEC §11): what the SLA sweep does by itself, what it proposes.
     transfer_temperatures: Annotated[frozenset[Temperature], NoDecode] = Field(
         TRANSFERABLE,
