@@ -13,12 +13,13 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from flows import progress
-from flows.ingest import quarantine_rows, resolve_as_of
 from schemas.enums import EventKind
 from schemas.errors import PipelineError
 from schemas.feed import BILLING_FEED
+from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.billing import validate_billing_rows
+from tasks.quarantine import quarantine_rows
 from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
 from tasks.reference import code_lookup, product_lookup
 from warehouse import repository as repo
@@ -42,10 +43,6 @@ def check_billing_file(path: Path, *, warehouse: Path) -> FeedLayout:
     return layout
 
 
-def _count(con: store.Connection, query: str) -> int:
-    return int(store.scalar(con, query))
-
-
 @task(name="billing-batch", cache_policy=NONE)
 def billing_batch(
     con: store.Connection,
@@ -65,43 +62,22 @@ def billing_batch(
         naive_timezone=naive_timezone,
         as_of=as_of,
     )
-    before = {
-        "invoices": _count(con, "SELECT count(*) FROM invoices"),
-        "paid": _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL"),
-        "periods": _count(con, "SELECT count(*) FROM paid_periods"),
-    }
-    with store.staged(events=valid) as files:
-        store.run(con, store.sql("billing_issue_invoices"), files)
-        store.run_script(con, store.sql("billing_pay_invoices"), files)
-        store.run_script(con, store.sql("billing_invoice_bookings"))
-        completions = store.frame(con, store.sql("billing_leads_to_complete"), files)
-        store.run_script(con, store.sql("billing_periods"), files)
-    with store.staged(completions=completions) as files:
-        store.run(con, store.sql("billing_complete_leads"), files)
-    store.insert(
+    before = repo.billing_counts(con)
+    completions = repo.apply_billing_events(con, valid)
+    repo.complete_leads(con, completions)
+    repo.record_events(
         con,
-        "lead_events",
-        completions.select(
-            "lead_id",
-            occurred_at="paid_at",
-            kind=pl.lit(EventKind.CLOSED.value),
-            actor=pl.lit(f"billing:{feed_id}"),
-            detail=pl.struct("invoice_id").struct.json_encode(),
-        ),
+        completions,
+        EventKind.CLOSED,
+        f"billing:{feed_id}",
+        pl.col("paid_at"),
+        detail=pl.struct("invoice_id"),
     )
     quarantined = quarantine_rows(batch, layout, feed_id, [malformed, refused])
-    store.insert(
-        con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
-    )
-    applied = (
-        _count(con, "SELECT count(*) FROM invoices")
-        - before["invoices"]
-        + _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL")
-        - before["paid"]
-        + _count(con, "SELECT count(*) FROM paid_periods")
-        - before["periods"]
-    )
-    paid_now = _count(con, "SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL") - before["paid"]
+    repo.insert_quarantine(con, quarantined)
+    after = repo.billing_counts(con)
+    applied = sum(after[k] - before[k] for k in ("invoices", "paid", "periods"))
+    paid_now = after["paid"] - before["paid"]
     counts: Counter[str] = Counter(
         rows_read=batch.height,
         quarantined=quarantined.height,
@@ -138,27 +114,22 @@ def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | No
             progress.advance("rows", batch.height)
         if totals["rows_read"] == 0:
             raise PipelineError(f"{file.name} has a header but no data rows")
-        store.insert(
+        repo.insert_feed(
             con,
-            "feeds",
-            pl.DataFrame(
-                [
-                    {
-                        "feed_id": feed_id,
-                        "file_name": file.name,
-                        "sha256": sha,
-                        "source": "billing",
-                        "as_of": when,
-                        "loaded_at": datetime.now(UTC),
-                        "rows_read": totals["rows_read"],
-                        "created": totals["applied"],
-                        "merged": totals["already_known"],
-                        "quarantined": totals["quarantined"],
-                        "assigned": 0,
-                        "unassigned": 0,
-                    }
-                ]
-            ),
+            {
+                "feed_id": feed_id,
+                "file_name": file.name,
+                "sha256": sha,
+                "source": "billing",
+                "as_of": when,
+                "loaded_at": datetime.now(UTC),
+                "rows_read": totals["rows_read"],
+                "created": totals["applied"],
+                "merged": totals["already_known"],
+                "quarantined": totals["quarantined"],
+                "assigned": 0,
+                "unassigned": 0,
+            },
         )
     return {
         "feed_id": feed_id,

@@ -13,23 +13,21 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
 from flows import progress
-from flows.notify import queue_notices, send_immediate
-from schemas.enums import EventKind, LeadType, ReasonCode, Status
+from flows.notify import send_immediate
+from schemas.enums import EventKind, ReasonCode, Status
 from schemas.errors import PipelineError
-from schemas.instants import resolve_as_of
-from schemas.rules import CONNECTION_BOOKING, SourceRule, source_rules
+from schemas.instants import UTC_US, resolve_as_of
+from schemas.rules import SourceRule, source_rules
 from schemas.settings import Settings, load_settings
-from tasks.assign import assign_service_centres, booked_centres
-from tasks.calendar import add_accept_deadlines
 from tasks.classify import classify_rows
 from tasks.dedup import KEY, collapse_batch, plan_merges
-from tasks.read import FeedLayout, file_sha256, inspect_feed, raw_rows, read_batches, split_malformed
+from tasks.placement import Placement, choose_centres, keep_with_creator, place, tighten_deadlines
+from tasks.quarantine import quarantine_rows
+from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
 from tasks.reference import code_lookup, product_lookup, resolve_code
 from tasks.validate import validate_feed_rows
+from warehouse import outbox, store
 from warehouse import repository as repo
-from warehouse import store
-
-UTC_US = pl.Datetime("us", "UTC")
 
 
 @dataclass(frozen=True)
@@ -111,22 +109,6 @@ class BatchContext:
     digest_hour: int
 
 
-def quarantine_rows(
-    batch: pl.DataFrame, layout: FeedLayout, feed_id: int, refused: list[pl.DataFrame]
-) -> pl.DataFrame:
-    reasons = pl.concat(refused, how="vertical_relaxed")
-    bad_rows = batch.join(reasons.select("row_number"), on="row_number", how="semi")
-    return (
-        reasons.join(raw_rows(bad_rows, layout), on="row_number", how="left")
-        .with_columns(feed_id=pl.lit(feed_id, pl.Int64))
-        .sort("row_number")
-    )
-
-
-def _json(*columns: str | pl.Expr) -> pl.Expr:
-    return pl.struct(*columns).struct.json_encode()
-
-
 @task(name="ingest-batch", cache_policy=NONE)
 def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
     """One bounded batch through validate → classify → deduplicate → assign → deadlines → write.
@@ -169,15 +151,15 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
         lead_id=pl.int_range(pl.len(), dtype=pl.Int64) + ctx.next_lead_id
     )
     ctx.next_lead_id += created.height
-    placed = _place(con, created, ctx)
-    _write_created(con, placed, contacts, ctx)
+    placement = _place(con, created, ctx)
+    placed = placement.leads
+    _write_created(con, placement, contacts, ctx)
 
     lead_of = pl.concat(
         [merges.select(*KEY, "lead_id"), placed.select(*KEY, "lead_id")], how="vertical_relaxed"
     )
-    store.insert(
+    repo.insert_source_rows(
         con,
-        "source_rows",
         members.drop_nulls("external_id")
         .join(lead_of, on=KEY)
         .select(
@@ -188,9 +170,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
         ),
     )
     quarantined = quarantine_rows(batch, request.layout, ctx.feed_id, [malformed, invalid, refused, already])
-    store.insert(
-        con, "quarantine", quarantined.select("feed_id", "row_number", "reason_code", "detail", "raw")
-    )
+    repo.insert_quarantine(con, quarantined)
 
     counts: Counter[str] = Counter(
         rows_read=batch.height,
@@ -211,74 +191,54 @@ def _apply_merges(
     history are appended."""
     if merges.is_empty():
         return
-    tighten = merges.filter(
-        pl.col("hotter") & (pl.col("lead_status") == Status.NEW.value) & pl.col("lead_sc_id").is_not_null()
-    ).select("lead_id", "arrived_at", "timezone", temperature="merged_temperature")
-    tightened = (
-        add_accept_deadlines(tighten, ctx.calendar)
-        if tighten.height
-        else tighten.with_columns(accept_deadline=pl.lit(None, UTC_US))
-    )
-    repo.apply_merges(
-        con,
-        merges.join(
-            tightened.select("lead_id", tightened_deadline="accept_deadline"), on="lead_id", how="left"
-        ).select("lead_id", "merged_temperature", "tightened_deadline"),
-    )
+    repo.apply_merges(con, tighten_deadlines(merges, ctx.calendar))
     repo.add_contacts(
         con, contacts.join(merges.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value")
     )
-    store.insert(
+    repo.record_events(
         con,
-        "lead_events",
-        merges.select(
-            "lead_id",
-            occurred_at=pl.lit(ctx.as_of, UTC_US),
-            kind=pl.lit(EventKind.MERGED.value),
-            actor=pl.lit(f"feed:{ctx.feed_id}"),
-            detail=_json(
-                pl.lit(ctx.request.rule.source).alias("source"),
-                pl.lit(ctx.feed_id).alias("feed_id"),
-                pl.col("rows"),
-                pl.col("lead_temperature").alias("temperature_before"),
-                pl.col("merged_temperature").alias("temperature_after"),
-            ),
+        merges,
+        EventKind.MERGED,
+        f"feed:{ctx.feed_id}",
+        ctx.as_of,
+        detail=pl.struct(
+            pl.lit(ctx.request.rule.source).alias("source"),
+            pl.lit(ctx.feed_id).alias("feed_id"),
+            pl.col("rows"),
+            pl.col("lead_temperature").alias("temperature_before"),
+            pl.col("merged_temperature").alias("temperature_after"),
         ),
     )
 
 
-def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> pl.DataFrame:
-    """Assign the batch's new leads to SCs (SPEC §6) and set arrival and deadline (SPEC §10)."""
-    as_of = ctx.as_of
-    if ctx.request.sc_id is not None:  # §8.1.3: an SC's own lead stays with it
-        assigned = created.with_columns(sc_id=pl.lit(ctx.request.sc_id), assigned_by=pl.lit("sc"))
-    else:
-        keys = created.select("inn", "kpp", "product")
-        assigned = assign_service_centres(
-            created,
-            booked=booked_centres(repo.active_bookings(con, keys, as_of)),
-            eligible=repo.eligible_centres(con, as_of),
-            loads=repo.sc_loads(con),
-        )
-    placed = assigned.join(ctx.timezones, on="sc_id", how="left").with_columns(
-        arrived_at=pl.when(pl.col("sc_id").is_not_null()).then(pl.lit(as_of, UTC_US))
+def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> Placement:
+    """The batch's new leads at their SCs (SPEC §6), with arrival and deadline (SPEC §10);
+    an SC's own leads stay with it, unannounced (§8.1.3, §8)."""
+    creator = ctx.request.sc_id
+    assigned = (
+        keep_with_creator(created, creator)
+        if creator is not None
+        else choose_centres(created, **repo.assignment_inputs(con, created, ctx.as_of))
     )
-    return (
-        add_accept_deadlines(placed, ctx.calendar)
-        if placed.height
-        else placed.with_columns(accept_deadline=pl.lit(None, UTC_US))
+    return place(
+        assigned,
+        ctx.as_of,
+        zones=ctx.timezones,
+        calendar=ctx.calendar,
+        digest_hour=ctx.digest_hour,
+        notify=creator is None,
     )
 
 
 def _write_created(
-    con: store.Connection, placed: pl.DataFrame, contacts: pl.DataFrame, ctx: BatchContext
+    con: store.Connection, placement: Placement, contacts: pl.DataFrame, ctx: BatchContext
 ) -> None:
+    placed = placement.leads
     if placed.is_empty():
         return
-    as_of, actor = pl.lit(ctx.as_of, UTC_US), pl.lit(f"feed:{ctx.feed_id}")
-    store.insert(
+    actor = f"feed:{ctx.feed_id}"
+    repo.insert_leads(
         con,
-        "leads",
         placed.select(
             "lead_id",
             "inn",
@@ -295,53 +255,33 @@ def _write_created(
             "contact_name",
             "source_event_at",
             status=pl.lit(Status.NEW.value),
-            created_at=as_of,
+            created_at=pl.lit(ctx.as_of, UTC_US),
             feed_id=pl.lit(ctx.feed_id, pl.Int64),
         ),
     )
-    store.insert(
-        con,
-        "lead_contacts",
-        contacts.join(placed.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value"),
+    repo.insert_contacts(
+        con, contacts.join(placed.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value")
     )
-    created_events = placed.select(
-        "lead_id",
-        occurred_at=as_of,
-        kind=pl.lit(EventKind.CREATED.value),
-        actor=actor,
-        detail=_json(
+    repo.record_events(
+        con,
+        placed,
+        EventKind.CREATED,
+        actor,
+        ctx.as_of,
+        detail=pl.struct(
             pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"), pl.col("first_row"), pl.col("rows")
         ),
     )
-    assigned = placed.filter(pl.col("sc_id").is_not_null())
-    assigned_events = assigned.select(
-        "lead_id",
-        occurred_at=as_of,
-        kind=pl.lit(EventKind.ASSIGNED.value),
-        actor=actor,
-        detail=_json(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
+    repo.record_events(
+        con,
+        placed.filter(pl.col("sc_id").is_not_null()),
+        EventKind.ASSIGNED,
+        actor,
+        ctx.as_of,
+        detail=pl.struct(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
     )
-    store.insert(con, "lead_events", pl.concat([created_events, assigned_events]))
-    store.insert(con, "bookings", connection_bookings(assigned, ctx.as_of))
-    if ctx.request.sc_id is None:  # SPEC §8; an SC is not told of the leads it created itself
-        queue_notices(con, assigned, as_of=ctx.as_of, digest_hour=ctx.digest_hour)
-
-
-def connection_bookings(assigned: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """SPEC §7: a `connection` lead books client x product at its SC for 30 days."""
-    starts = pl.lit(as_of, UTC_US)
-    return assigned.filter(
-        (pl.col("lead_type") == LeadType.CONNECTION.value) & pl.col("inn").is_not_null()
-    ).select(
-        "inn",
-        "kpp",
-        "product",
-        "sc_id",
-        "lead_id",
-        kind=pl.lit("lead"),
-        starts_at=starts,
-        ends_at=starts + pl.lit(CONNECTION_BOOKING),
-    )
+    repo.insert_bookings(con, placement.bookings)
+    outbox.insert_notices(con, placement.notices)
 
 
 @flow(name="ingest-feed")
@@ -410,27 +350,22 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
             k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
         },
     )
-    store.insert(
+    repo.insert_feed(
         con,
-        "feeds",
-        pl.DataFrame(
-            [
-                {
-                    "feed_id": summary.feed_id,
-                    "file_name": name,
-                    "sha256": request.sha256,
-                    "source": summary.source,
-                    "product": request.product,
-                    "sc_id": request.sc_id,
-                    "as_of": as_of,
-                    "loaded_at": datetime.now(UTC),
-                    **{
-                        k: getattr(summary, k)
-                        for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
-                    },
-                }
-            ]
-        ),
+        {
+            "feed_id": summary.feed_id,
+            "file_name": name,
+            "sha256": request.sha256,
+            "source": summary.source,
+            "product": request.product,
+            "sc_id": request.sc_id,
+            "as_of": as_of,
+            "loaded_at": datetime.now(UTC),
+            **{
+                k: getattr(summary, k)
+                for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
+            },
+        },
     )
     return summary
 

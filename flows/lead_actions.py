@@ -6,13 +6,11 @@ one `lead_events` row with its actor and time."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -35,16 +33,20 @@ class LeadState:
 
 
 def _read(con: store.Connection, lead_id: int) -> LeadState:
-    found = con.execute(
-        "SELECT status, lead_type, sc_id, inn, product, accept_deadline FROM leads WHERE lead_id = ?",
-        [lead_id],
-    ).fetchall()
-    if not found:
+    found = repo.lead_state(con, lead_id)
+    if found is None:
         raise PipelineError(f"lead {lead_id} does not exist")
-    status, lead_type, sc_id, inn, product, deadline = found[0]
-    if sc_id is None:
+    if found["sc_id"] is None:
         raise PipelineError(f"lead {lead_id} is not assigned to a service centre yet")
-    return LeadState(lead_id, Status(status), LeadType(lead_type), sc_id, inn, product, deadline)
+    return LeadState(
+        lead_id,
+        Status(found["status"]),
+        LeadType(found["lead_type"]),
+        found["sc_id"],
+        found["inn"],
+        found["product"],
+        found["accept_deadline"],
+    )
 
 
 @contextmanager
@@ -61,18 +63,21 @@ def _acting_on(
 
 
 def _record(
-    con: store.Connection, lead: LeadState, kind: EventKind, as_of: datetime, detail: dict[str, Any]
+    con: store.Connection, lead: LeadState, kind: EventKind, as_of: datetime, detail: dict[str, str | None]
 ) -> None:
-    store.run(
+    repo.record_events(
         con,
-        "INSERT INTO lead_events VALUES (?, ?, ?, ?, ?)",
-        [lead.lead_id, as_of, kind.value, f"sc:{lead.sc_id}", json.dumps(detail, ensure_ascii=False)],
+        pl.DataFrame({"lead_id": [lead.lead_id]}, schema={"lead_id": pl.Int64}),
+        kind,
+        f"sc:{lead.sc_id}",
+        as_of,
+        detail=pl.struct([pl.lit(value, pl.String).alias(key) for key, value in detail.items()]),
     )
 
 
 def _leave_new(con: store.Connection, lead: LeadState, as_of: datetime) -> bool:
     """Leaving `new` after the deadline is a breach at that moment (SPEC §10); returns it."""
-    store.run(con, store.sql("record_late_take"), {"lead_id": lead.lead_id, "as_of": as_of})
+    repo.record_late_take(con, lead.lead_id, as_of)
     return lead.accept_deadline is not None and as_of > lead.accept_deadline
 
 
@@ -86,11 +91,7 @@ def take_lead(
     """`new → in_work` with the contact that justifies it (SPEC §3, §8.2.3)."""
     with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.TAKE)
-        store.run(
-            con,
-            "UPDATE leads SET status = ?, taken_at = ? WHERE lead_id = ?",
-            [target.value, as_of, lead_id],
-        )
+        repo.mark_taken(con, lead_id, target.value, as_of)
         _record(con, lead, EventKind.TAKEN, as_of, {"contact": contact.value, "note": note})
         late = _leave_new(con, lead, as_of)
     return _result(lead, target, late)
@@ -104,12 +105,7 @@ def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: date
         )
     with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.POSTPONE)
-        store.run(
-            con,
-            "UPDATE leads SET status = ?, postponed_until = ?, taken_at = coalesce(taken_at, ?) "
-            "WHERE lead_id = ?",
-            [target.value, until, as_of, lead_id],
-        )
+        repo.mark_postponed(con, lead_id, target.value, until, as_of)
         _record(con, lead, EventKind.POSTPONED, as_of, {"until": until.isoformat()})
         late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
     return _result(lead, target, late)
@@ -126,17 +122,14 @@ def stage_lead(
 
 
 def _check_invoice(con: store.Connection, lead: LeadState, invoice_id: str) -> None:
-    found = con.execute(
-        "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id]
-    ).fetchall()
-    if not found:
+    found = repo.invoice(con, invoice_id)
+    if found is None:
         raise PipelineError(f"invoice {invoice_id!r} is not in the warehouse; load it with `pp billing`")
-    inn, product, paid_at = found[0]
-    if (inn, product) != (lead.inn, lead.product):
+    if (found["inn"], found["product"]) != (lead.inn, lead.product):
         raise PipelineError(
             f"invoice {invoice_id!r} is for another client or product than lead {lead.lead_id}"
         )
-    if paid_at is None:
+    if found["paid_at"] is None:
         raise PipelineError(f"invoice {invoice_id!r} is not paid yet; a lead closes on a paid invoice")
 
 
@@ -148,13 +141,7 @@ def close_lead(
         target = check_close(lead_id, lead.lead_type, lead.status, invoice_id=invoice_id, comment=comment)
         if invoice_id:
             _check_invoice(con, lead, invoice_id)
-        store.run(
-            con,
-            "UPDATE leads SET status = ?, closed_at = ?, invoice_id = ?, close_comment = ?, "
-            "taken_at = CASE WHEN status = 'new' THEN coalesce(taken_at, ?) ELSE taken_at END "
-            "WHERE lead_id = ?",
-            [target.value, as_of, invoice_id, comment, as_of, lead_id],
-        )
+        repo.mark_closed(con, lead_id, target.value, as_of, invoice_id, comment)
         _record(con, lead, EventKind.CLOSED, as_of, {"invoice_id": invoice_id, "comment": comment})
         late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
     return _result(lead, target, late)
@@ -166,11 +153,7 @@ def refuse_lead(
     """`refused`, with the reason; from `new`, with the contact in which the client refused."""
     with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = check_refuse(lead_id, lead.status, contact=contact, reason=reason)
-        store.run(
-            con,
-            "UPDATE leads SET status = ?, closed_at = ?, close_comment = ? WHERE lead_id = ?",
-            [target.value, as_of, reason, lead_id],
-        )
+        repo.mark_refused(con, lead_id, target.value, as_of, reason)
         _record(
             con,
             lead,

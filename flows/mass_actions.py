@@ -10,9 +10,9 @@ from typing import Any
 import polars as pl
 from prefect import flow
 
-from flows.ingest import resolve_as_of
 from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
+from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.lifecycle import check_history
 from tasks.mass import deal_to_managers, plan_distribution
@@ -23,7 +23,7 @@ from warehouse import store
 
 def _centre_code(con: store.Connection, given: str) -> str:
     """The SC's code as the reference spells it, given in any case (SPEC §16)."""
-    centres = store.frame(con, "SELECT sc_id FROM service_centers")["sc_id"]
+    centres = repo.centre_zones(con)["sc_id"]
     sc_id = resolve_code(given, code_lookup(centres))
     if sc_id is None:
         raise PipelineError(f"unknown service centre {given!r}; see the service_centers table")
@@ -32,7 +32,7 @@ def _centre_code(con: store.Connection, given: str) -> str:
 
 def _product_code(con: store.Connection, given: str) -> str:
     """The product's code as the reference spells it; the code in any case or the name will do."""
-    product = resolve_code(given, product_lookup(store.frame(con, "SELECT product, name FROM products")))
+    product = resolve_code(given, product_lookup(repo.product_names(con)))
     if product is None:
         raise PipelineError(f"product {given!r} is not in the reference data; see the products table")
     return product
@@ -57,34 +57,24 @@ def assign_managers(
         store.require_schema(con, settings.warehouse)
         sc_id = _centre_code(con, sc_id)
         chosen_product = None if product is None else _product_code(con, product)
-        owners = dict(
-            store.frame(
-                con,
-                "SELECT manager_id, sc_id FROM managers WHERE list_contains($ids, manager_id)",
-                {"ids": list(counts)},
-            ).iter_rows()
-        )
+        owners = repo.manager_centres(con, list(counts))
         for manager in counts:
             if manager not in owners:
                 raise PipelineError(f"unknown manager {manager!r}; see the managers table")
             if owners[manager] != sc_id:
                 raise PipelineError(f"manager {manager!r} works at {owners[manager]}, not at {sc_id}")
-        selection = store.frame(
+        selection = repo.manager_selection(
             con,
-            store.sql("manager_selection"),
-            {
-                "sc": sc_id,
-                "temperature": temperature.value if temperature else None,
-                "product": chosen_product,
-                "lead_type": lead_type.value if lead_type else None,
-            },
+            sc_id,
+            temperature=temperature.value if temperature else None,
+            product=chosen_product,
+            lead_type=lead_type.value if lead_type else None,
         )
         dealt = deal_to_managers(selection, counts).join(
             selection.select("lead_id", "previous_manager"), on="lead_id"
         )
         check_history(repo.history_after(con, dealt, when))
-        with store.staged(dealt=dealt) as files:
-            store.run(con, store.sql("apply_managers"), files)
+        repo.apply_managers(con, dealt)
         repo.record_events(
             con,
             dealt,
@@ -133,12 +123,11 @@ def distribute(
         store.require_schema(con, settings.warehouse)
         sc_id = _centre_code(con, sc_id)
         days = _working_days(con, start, end)
-        selection = store.frame(con, store.sql("distribution_selection"), {"sc": sc_id})
+        selection = repo.distribution_selection(con, sc_id)
         hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
         plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
         check_history(repo.history_after(con, plan, when))
-        with store.staged(plan=plan) as files:
-            store.run(con, store.sql("apply_plan"), files)
+        repo.apply_plan(con, plan)
         repo.record_events(
             con,
             plan,

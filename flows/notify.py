@@ -1,6 +1,7 @@
-"""Notifications to SCs (SPEC §8): the outbox hook of the assigning flows, and the sender.
+"""Notifications to SCs (SPEC §8): the sender of what the assigning flows queued.
 
-1. `queue_notices` runs inside the transaction that assigns or transfers leads: the notices
+1. The notices are queued inside the transaction that assigns or transfers leads
+   (`tasks.placement.place` plans them, `warehouse.outbox.insert_notices` writes them): they
    commit with the assignment or not at all, so no assignment goes unannounced.
 2. `deliver` (the `notify` flow, `pp notify`; and `send_immediate` right after an ingest or
    sweep commits) groups the due notices into messages in one short transaction, sends them
@@ -25,15 +26,15 @@ from typing import Any, TypeVar
 import polars as pl
 from prefect import flow
 
-from schemas.enums import Channel, DeliveryStatus, NoticeCause
+from schemas.enums import Channel, DeliveryStatus
 from schemas.errors import PipelineError, WarehouseBusy
+from schemas.instants import resolve_as_of
 from schemas.settings import Settings, load_settings
 from tasks.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
 from tasks.notices import (
     CANNOT_BUILD,
     Letter,
     Unbuildable,
-    plan_notices,
     render,
     unbuildable,
 )
@@ -44,26 +45,6 @@ T = TypeVar("T")
 _BUSY_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries when another process writes
 CLAIM_BATCH = 200  # messages taken at a time: sent well within PP_NOTIFY_CLAIM_SECONDS
 GONE = Failure(permanent=True, fatal=False, reason="its leads no longer exist")
-
-
-def queue_notices(
-    con: store.Connection,
-    assigned: pl.DataFrame,
-    *,
-    as_of: datetime,
-    cause: NoticeCause = NoticeCause.ASSIGNED,
-    digest_hour: int | None = None,
-) -> int:
-    """Queue the SC's notices of leads just assigned or transferred (SPEC §8, §6, §5.2).
-
-    Call it in the same transaction, after the `leads` rows carry the new `sc_id`; `assigned`
-    needs `lead_id` and `sc_id` (other columns are ignored). Returns the notices queued; a
-    repeated call for the same leads, SC and `as_of` queues nothing more."""
-    if assigned.is_empty():
-        return 0
-    hour = digest_hour if digest_hour is not None else load_settings().digest_hour
-    leads = outbox.notice_leads(con, assigned)
-    return outbox.insert_notices(con, plan_notices(leads, as_of=as_of, cause=cause, digest_hour=hour))
 
 
 @dataclass
@@ -177,8 +158,6 @@ def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
 def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Send what is due (SPEC §8): hot leads not announced yet, each SC's digest from D 09:00
     SC-local, and retries whose back-off has passed. Safe to run every few minutes."""
-    from flows.ingest import resolve_as_of
-
     settings = load_settings(warehouse=warehouse)
     return asdict(deliver(settings, resolve_as_of(as_of)))
 

@@ -18,8 +18,8 @@ import polars as pl
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.ingest import resolve_as_of
 from schemas.errors import PipelineError
+from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.periods import Period, parse_period, period_of_day
 from tasks.report import GENERATOR, GENERATOR_TAG, render_html, take_time_summary, take_times
@@ -44,15 +44,14 @@ def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, 
     since = period
     for _ in range(TREND_PERIODS - 1):
         since = since.previous()
-    keys = {"kind": period.kind, "first_day": period.first_day}
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
-        trend = store.frame(con, store.sql("report_sla"), {**keys, "since": since.first_day})
+        trend = repo.report_trend(con, period.kind, period.first_day, since.first_day)
         frames = {
-            name: store.frame(con, store.sql(f"report_{name}"), keys)
+            name: repo.report_table(con, name, period.kind, period.first_day)
             for name in ("take_times", "funnel", "conversion", "notifications")
         }
-        frames["backlog"] = store.frame(con, store.sql("report_backlog"), {"as_of": as_of})
+        frames["backlog"] = repo.report_backlog(con, as_of)
         stays = frames.pop("take_times")
         years = [*stays["arrived_at"].dt.year().to_list(), *stays["taken_at"].dt.year().to_list()]
         years = [year for year in years if year is not None] or [as_of.year]

@@ -8,14 +8,14 @@ from datetime import datetime
 import polars as pl
 from prefect import flow
 
-from flows.ingest import connection_bookings, resolve_as_of
-from flows.notify import queue_notices, send_immediate
-from flows.placement import arrive, move_leads
+from flows.notify import send_immediate
 from schemas.enums import EventKind, Temperature, TransferReason
+from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
-from tasks.assign import assign_service_centres, booked_centres, choose_transfer_targets
+from tasks.assign import choose_transfer_targets
+from tasks.placement import choose_centres, place, transfer
+from warehouse import outbox, store
 from warehouse import repository as repo
-from warehouse import store
 
 
 @flow(name="sweep-sla")
@@ -34,9 +34,9 @@ def sweep_sla(
         store.require_schema(con, settings.warehouse)
         repo.mark_overdue(con, when, temperatures)
         recorded = repo.record_breaches(con, when)
-        transferred, stayed = transfer_breached(con, when, movable)
-        store.run(con, "DROP TABLE overdue")
-        reassigned = assign_waiting(con, when)
+        transferred, stayed = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
+        repo.forget_overdue(con)
+        reassigned = assign_waiting(con, when, digest_hour=settings.digest_hour)
     if transferred or reassigned:  # committed: their hot leads are announced now (§8)
         send_immediate(settings, when)
     return {
@@ -48,48 +48,60 @@ def sweep_sla(
 
 
 def transfer_breached(
-    con: store.Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
+    con: store.Connection, as_of: datetime, temperatures: tuple[Temperature, ...], *, digest_hour: int
 ) -> tuple[int, int]:
     """§6 "Transfer", §9.1.1: overdue leads (the `overdue` table) of the given temperatures go
     to another eligible SC, never back to one they were taken from for a breach. Returns
     (moved, left with no SC)."""
     if not temperatures:
         return 0, 0
-    candidates = store.frame(
-        con,
-        store.sql("transfer_candidates"),
-        {"as_of": as_of, "temperatures": [t.value for t in temperatures]},
-    )
+    candidates = repo.transfer_candidates(con, as_of, temperatures)
     if candidates.is_empty():
         return 0, 0
     targets = choose_transfer_targets(candidates, repo.eligible_centres(con, as_of), repo.sc_loads(con))
-    moved = move_leads(
-        con,
-        targets.filter(pl.col("to_sc").is_not_null()),
-        as_of,
-        reason=TransferReason.BREACH,
-        actor="sweep:sla",
-    )
+    moved = targets.filter(pl.col("to_sc").is_not_null())
+    if moved.height:
+        placement, transfers = transfer(
+            moved,
+            as_of,
+            zones=repo.centre_zones(con),
+            calendar=repo.working_calendar(con, as_of.year, as_of.year + 1),
+            digest_hour=digest_hour,
+            reason=TransferReason.BREACH,
+        )
+        repo.apply_transfers(
+            con,
+            placement.leads,
+            transfers,
+            reason=TransferReason.BREACH.value,
+            actor="sweep:sla",
+            as_of=as_of,
+        )
+        repo.insert_bookings(con, placement.bookings)
+        outbox.insert_notices(con, placement.notices)
     return moved.height, targets.height - moved.height
 
 
-def assign_waiting(con: store.Connection, as_of: datetime) -> int:
+def assign_waiting(con: store.Connection, as_of: datetime, *, digest_hour: int) -> int:
     """§6 rule 4: leads that waited for an eligible SC get one when there is one now, with
     arrival, deadline, booking and history as at ingestion."""
-    waiting = store.frame(con, store.sql("waiting_leads"))
+    waiting = repo.waiting_leads(con)
     if waiting.is_empty():
         return 0
-    placed = assign_service_centres(
-        waiting,
-        booked=booked_centres(repo.active_bookings(con, waiting.select("inn", "kpp", "product"), as_of)),
-        eligible=repo.eligible_centres(con, as_of),
-        loads=repo.sc_loads(con),
-    ).filter(pl.col("sc_id").is_not_null())
-    if placed.is_empty():
+    assigned = choose_centres(waiting, **repo.assignment_inputs(con, waiting, as_of)).filter(
+        pl.col("sc_id").is_not_null()
+    )
+    if assigned.is_empty():
         return 0
-    placed = arrive(con, placed, as_of)
-    with store.staged(placed=placed.select("lead_id", "sc_id", "arrived_at", "accept_deadline")) as files:
-        store.run(con, store.sql("apply_assignment"), files)
+    placement = place(
+        assigned,
+        as_of,
+        zones=repo.centre_zones(con),
+        calendar=repo.working_calendar(con, as_of.year, as_of.year + 1),  # the one `pp init` stored
+        digest_hour=digest_hour,
+    )
+    placed = placement.leads
+    repo.apply_assignment(con, placed)
     repo.record_events(
         con,
         placed,
@@ -98,8 +110,8 @@ def assign_waiting(con: store.Connection, as_of: datetime) -> int:
         as_of,
         detail=pl.struct("sc_id", pl.col("assigned_by").alias("rule")),
     )
-    store.insert(con, "bookings", connection_bookings(placed, as_of))
-    queue_notices(con, placed, as_of=as_of)
+    repo.insert_bookings(con, placement.bookings)
+    outbox.insert_notices(con, placement.notices)
     return placed.height
 
 
@@ -111,9 +123,8 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
     when = resolve_as_of(as_of)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
-        stale = store.frame(con, store.sql("stale_leads"), {"as_of": when})
-        with store.staged(stale=stale.select("lead_id")) as files:
-            store.run(con, store.sql("block_leads"), {"as_of": when, **files})
+        stale = repo.stale_leads(con, when)
+        repo.block_leads(con, stale, when)
         repo.record_events(
             con,
             stale,
@@ -122,7 +133,5 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
             when,
             detail=pl.struct("ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"),
         )
-        in_force = store.scalar(
-            con, "SELECT count(*) FROM bookings WHERE starts_at <= ? AND ? < ends_at", [when, when]
-        )
-    return {"leads_blocked": stale.height, "bookings_in_force": int(in_force)}
+        in_force = repo.bookings_in_force(con, when)
+    return {"leads_blocked": stale.height, "bookings_in_force": in_force}

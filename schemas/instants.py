@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
+
 from schemas.errors import PipelineError
 from schemas.rules import WORKING_CALENDAR_YEARS
+
+UTC_US = pl.Datetime("us", "UTC")  # how every stored instant is typed in frames
 
 
 def check_in_calendar(when: datetime, *, option: str = "--as-of") -> datetime:

@@ -7,6 +7,7 @@ from datetime import datetime
 import polars as pl
 
 from schemas.enums import BillingEvent, ReasonCode
+from schemas.instants import UTC_US
 from schemas.rules import INVOICE_VALIDITY
 from tasks.reference import resolve_codes
 from tasks.validate import (
@@ -19,7 +20,6 @@ from tasks.validate import (
     whole_number_text,
 )
 
-UTC_US = pl.Datetime("us", "UTC")
 INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
 
 

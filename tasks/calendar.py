@@ -11,6 +11,7 @@ import holidays
 import polars as pl
 
 from schemas.enums import Temperature
+from schemas.instants import UTC_US
 from schemas.rules import SLA_TERMS, WORKDAY_MINUTES, WORKDAY_START_MINUTE
 
 _DAY_SECONDS = WORKDAY_MINUTES * 60
@@ -18,7 +19,6 @@ _US = 1_000_000
 _WORKDAY_US = _DAY_SECONDS * _US  # working µs in a working day
 _CALENDAR_DAY_US = 86_400 * _US
 _OPENING_US = WORKDAY_START_MINUTE * 60 * _US  # 09:00 local, µs after midnight
-_UTC_US = pl.Datetime("us", "UTC")
 _CALENDAR_SCHEMA = {"day": pl.Date, "is_working": pl.Boolean, "cum_start": pl.Int64}
 _OVERRIDE_KINDS = {"holiday": False, "workday": True}
 
@@ -70,8 +70,8 @@ def add_accept_deadlines(frame: pl.DataFrame, calendar: pl.DataFrame) -> pl.Data
         raise ValueError(f"unknown temperatures {sorted(unknown)}")
 
     indexed = frame.with_row_index("__row")
-    arrived = pl.col("arrived_at").cast(_UTC_US)
-    deadline: pl.Expr = pl.lit(None, dtype=_UTC_US)
+    arrived = pl.col("arrived_at").cast(UTC_US)
+    deadline: pl.Expr = pl.lit(None, dtype=UTC_US)
     for temperature, term in SLA_TERMS.items():
         if term.calendar is not None:
             deadline = (
@@ -89,7 +89,7 @@ def add_accept_deadlines(frame: pl.DataFrame, calendar: pl.DataFrame) -> pl.Data
         minutes = SLA_TERMS[Temperature.HOT].working_minutes
         assert minutes is not None
         due = _hot_deadlines(hot, calendar, minutes)
-        nulls = pl.repeat(None, frame.height, dtype=_UTC_US, eager=True)
+        nulls = pl.repeat(None, frame.height, dtype=UTC_US, eager=True)
         indexed = indexed.with_columns(__hot=nulls.scatter(due["__row"], due["__hot"]))
         deadline = pl.coalesce("__hot", deadline)
 
@@ -202,7 +202,7 @@ def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> p
                 f"hot arrival {local} ({bad['timezone'][0]}, local) {problem}; "
                 "give a calendar that covers the arrivals' years and the next one"
             )
-    to_utc = (pl.col("local_due_us") - offset).cast(_UTC_US)
+    to_utc = (pl.col("local_due_us") - offset).cast(UTC_US)
     for zone in sorted(set(zones) - fixed.keys()):
         to_utc = (
             pl.when(pl.col("timezone") == zone)

@@ -15,11 +15,11 @@ from zoneinfo import available_timezones
 import polars as pl
 
 from schemas.enums import Channel, NoticeCause, Temperature
+from schemas.instants import UTC_US
 from schemas.labels import LEAD_TYPE_LABELS, TEMPERATURE_LABELS
 from schemas.text import CONTROL_CHARACTERS, LINE_BREAKS, address_problem
 from tasks.templating import render_template
 
-UTC_US = pl.Datetime("us", "UTC")
 NOTICE_COLUMNS = (
     "lead_id",
     "sc_id",

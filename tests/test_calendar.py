@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from schemas.instants import UTC_US
 from schemas.rules import WORKDAY_MINUTES
 from tasks.calendar import (
     add_accept_deadlines,
@@ -20,7 +21,6 @@ from tasks.calendar import (
     production_calendar,
 )
 
-UTC_US = pl.Datetime("us", "UTC")
 DAY_SECONDS = WORKDAY_MINUTES * 60
 MSK = "Europe/Moscow"
 ZONES = [

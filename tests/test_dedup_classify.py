@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from schemas.instants import UTC_US
 from schemas.rules import source_rules
 from tasks.classify import USAGE_SCHEMA, classify_rows
 from tasks.dedup import collapse_batch, plan_merges, with_client_key
 
 AS_OF = datetime(2026, 3, 6, 12, tzinfo=UTC)
-UTC_US = pl.Datetime("us", "UTC")
 
 
 def _rows(**columns: list) -> pl.DataFrame:

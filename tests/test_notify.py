@@ -1,8 +1,8 @@
 """Notifications to SCs (SPEC §8) against a real SMTP server on the loopback interface.
 
-Leads are written straight into a temporary warehouse and announced through the same hook
-the assigning flows call (`queue_notices`, in their transaction); the sender is the same
-function `pp notify` runs. The flow-level tests (ingest, sweep, CLI) are at the end."""
+Leads are written straight into a temporary warehouse and announced as the assigning flows
+do it (notices planned by `tasks.notices.plan_notices`, queued in their transaction); the
+sender is the same function `pp notify` runs. The flow-level tests (ingest, sweep, CLI) are at the end."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from flows import notify as notify_module
-from flows.notify import deliver, queue_notices
+from flows.notify import deliver
 from flows.sweeps import assign_waiting
 from schemas.enums import NoticeCause
 from schemas.settings import Settings, load_settings
@@ -27,8 +27,8 @@ from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
 from tests.support import query
 from tests.support import run as cli_run
+from warehouse import outbox, store
 from warehouse import repository as repo
-from warehouse import store
 
 T0 = datetime(2026, 3, 5, 7, 0, tzinfo=UTC)  # Thursday 10:00 Moscow, 12:00 Yekaterinburg
 BASE_URL = "https://pp.example.test"
@@ -45,6 +45,19 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailServer]:
     monkeypatch.setenv("PP_SMTP_TIMEOUT_SECONDS", "5")
     yield server
     server.stop()
+
+
+def queue_notices(
+    con: store.Connection,
+    assigned: pl.DataFrame,
+    *,
+    as_of: datetime,
+    cause: NoticeCause = NoticeCause.ASSIGNED,
+) -> int:
+    """Queue the notices of leads (lead_id, sc_id, temperature, accept_deadline) just put at
+    their SC, in the caller's transaction; returns how many were new."""
+    leads = assigned.join(repo.centre_zones(con), on="sc_id")
+    return outbox.insert_notices(con, plan_notices(leads, as_of=as_of, cause=cause, digest_hour=9))
 
 
 def _settings(warehouse: Path) -> Settings:
@@ -368,13 +381,16 @@ def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkey
 
 def test_queueing_is_idempotent_and_a_transfer_is_announced_to_the_new_sc(warehouse, smtp):
     (lead_id,) = _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
-    assigned = pl.DataFrame({"lead_id": [lead_id], "sc_id": ["sc-msk-1"]})
+    deadline = T0 + timedelta(hours=3)
+    assigned = pl.DataFrame(
+        {"lead_id": [lead_id], "sc_id": ["sc-msk-1"], "temperature": ["hot"], "accept_deadline": [deadline]}
+    )
     with store.transaction(warehouse) as con:
         assert queue_notices(con, assigned, as_of=T0) == 0  # the same assignment again
     later = T0 + timedelta(hours=1)
     with store.transaction(warehouse) as con:  # a transfer (SPEC §5.2) as the sanction flow makes it
         con.execute("UPDATE leads SET sc_id = 'sc-msk-2', arrived_at = ? WHERE lead_id = ?", [later, lead_id])
-        moved = pl.DataFrame({"lead_id": [lead_id], "sc_id": ["sc-msk-2"]})
+        moved = assigned.with_columns(sc_id=pl.lit("sc-msk-2"))
         assert queue_notices(con, moved, as_of=later, cause=NoticeCause.TRANSFERRED) == 1
     deliver(_settings(warehouse), later)
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]], ["pp@msk2-partner.ru"]]
@@ -401,7 +417,7 @@ def test_a_lead_the_sla_sweep_assigns_is_announced(warehouse):
                 }
             ),
         )
-        assert assign_waiting(con, T0) == 1
+        assert assign_waiting(con, T0, digest_hour=9) == 1
     notices = query(warehouse, "SELECT lead_id, sc_id, channel, cause, due_at FROM notices").rows()
     sc_id = query(warehouse, "SELECT sc_id FROM leads").item()
     assert notices == [(1, sc_id, "immediate", "assigned", T0)]

@@ -16,13 +16,13 @@ import pytest
 from flows import cli
 from flows.report import MANIFEST, TABLES, check_output, read_metrics, report
 from schemas.errors import PipelineError
+from schemas.instants import UTC_US
 from tasks.periods import parse_period
 from tasks.report import GENERATOR, GENERATOR_TAG
 from tests.support import run
 from warehouse import store
 
 MSK = ZoneInfo("Europe/Moscow")
-UTC_US = pl.Datetime("us", "UTC")
 AS_OF = datetime(2026, 3, 12, 12, tzinfo=MSK)
 W10 = date(2026, 3, 2)  # ISO week 10 of 2026: Monday 2 March; Monday 9 March is a holiday
 

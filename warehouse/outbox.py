@@ -10,12 +10,6 @@ from schemas.enums import Channel
 from warehouse.store import Connection, frame, run, run_script, scalar, sql, staged
 
 
-def notice_leads(con: Connection, assigned: pl.DataFrame) -> pl.DataFrame:
-    """lead_id, sc_id, temperature, accept_deadline, timezone of the leads just assigned."""
-    with staged(assigned=assigned.select("lead_id", "sc_id")) as files:
-        return frame(con, sql("notice_leads"), files)
-
-
 def insert_notices(con: Connection, notices: pl.DataFrame) -> int:
     if notices.is_empty():
         return 0

@@ -9,8 +9,9 @@ from typing import Any
 import polars as pl
 
 from schemas.enums import EventKind, Temperature
+from schemas.instants import UTC_US
 from schemas.rules import DATA
-from warehouse.store import Connection, frame, insert, run, scalar, sql, staged
+from warehouse.store import Connection, frame, insert, run, run_script, scalar, sql, staged
 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
 
@@ -123,17 +124,19 @@ def record_events(
     leads: pl.DataFrame,
     kind: EventKind,
     actor: str,
-    as_of: datetime,
+    as_of: datetime | pl.Expr,
     *,
     detail: pl.Expr,
 ) -> None:
-    """One `lead_events` row per lead, its detail a JSON object built from the lead's columns."""
+    """One `lead_events` row per lead, its detail a JSON object built from the lead's columns;
+    `as_of` is the instant of them all, or an expression giving each lead's. The one writer
+    of the lead history."""
     insert(
         con,
         "lead_events",
         leads.select(
             "lead_id",
-            occurred_at=pl.lit(as_of, pl.Datetime("us", "UTC")),
+            occurred_at=as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of, UTC_US),
             kind=pl.lit(kind.value),
             actor=pl.lit(actor),
             detail=detail.struct.json_encode(),
@@ -162,3 +165,356 @@ def calendar_span(con: Connection) -> tuple[date | None, date | None]:
     """The first and last day of the stored production calendar."""
     first, last = con.execute("SELECT min(day), max(day) FROM working_calendar").fetchall()[0]
     return first, last
+
+
+def centre_zones(con: Connection) -> pl.DataFrame:
+    """sc_id, timezone of every SC."""
+    return frame(con, "SELECT sc_id, timezone FROM service_centers ORDER BY sc_id")
+
+
+def product_names(con: Connection) -> pl.DataFrame:
+    """product, name of every product."""
+    return frame(con, "SELECT product, name FROM products ORDER BY product")
+
+
+# Ingestion (SPEC §5): the rows a feed adds.
+
+
+def insert_leads(con: Connection, leads: pl.DataFrame) -> int:
+    return insert(con, "leads", leads)
+
+
+def insert_contacts(con: Connection, contacts: pl.DataFrame) -> int:
+    return insert(con, "lead_contacts", contacts)
+
+
+def insert_source_rows(con: Connection, rows: pl.DataFrame) -> int:
+    """Which lead each external id of a source became (a repeated id is refused later)."""
+    return insert(con, "source_rows", rows)
+
+
+def insert_quarantine(con: Connection, rows: pl.DataFrame) -> int:
+    return insert(con, "quarantine", rows.select("feed_id", "row_number", "reason_code", "detail", "raw"))
+
+
+def insert_feed(con: Connection, feed: dict[str, Any]) -> int:
+    """The file's row in `feeds`, its counts with it: written last, so a file is known only
+    once it is whole."""
+    return insert(con, "feeds", pl.DataFrame([feed]))
+
+
+# Placement (SPEC §6, §7, §10): leads put at an SC.
+
+
+def assignment_inputs(con: Connection, leads: pl.DataFrame, as_of: datetime) -> dict[str, pl.DataFrame]:
+    """What `tasks.placement.choose_centres` decides on for these leads: their clients'
+    active bookings, the SCs eligible at `as_of` and the SCs' loads."""
+    return {
+        "bookings": active_bookings(con, leads.select("inn", "kpp", "product"), as_of),
+        "eligible": eligible_centres(con, as_of),
+        "loads": sc_loads(con),
+    }
+
+
+def insert_bookings(con: Connection, bookings: pl.DataFrame) -> int:
+    return insert(con, "bookings", bookings)
+
+
+def waiting_leads(con: Connection) -> pl.DataFrame:
+    return frame(con, sql("waiting_leads"))
+
+
+def apply_assignment(con: Connection, placed: pl.DataFrame) -> None:
+    """Waiting leads (lead_id, sc_id, arrived_at, accept_deadline) now at their SC."""
+    with staged(placed=placed.select("lead_id", "sc_id", "arrived_at", "accept_deadline")) as files:
+        run(con, sql("apply_assignment"), files)
+
+
+def transfer_candidates(
+    con: Connection, as_of: datetime, temperatures: tuple[Temperature, ...]
+) -> pl.DataFrame:
+    """The leads in `overdue` the transfer policy moves (SPEC §6 "Transfer", §9.1.1)."""
+    return frame(
+        con, sql("transfer_candidates"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]}
+    )
+
+
+def forget_overdue(con: Connection) -> None:
+    """Drop the sweep's temporary `overdue` table (see `mark_overdue`)."""
+    run(con, "DROP TABLE overdue")
+
+
+def apply_transfers(
+    con: Connection, moved: pl.DataFrame, transfers: pl.DataFrame, *, reason: str, actor: str, as_of: datetime
+) -> None:
+    """Leads (lead_id, from_sc, to_sc, arrived_at, accept_deadline) start afresh at their new
+    SC: their old connection bookings end, the move is kept in `lead_transfers` (`transfers`)
+    and in each lead's history."""
+    with staged(moved=moved.select("lead_id", "to_sc", "arrived_at", "accept_deadline")) as files:
+        run(con, sql("apply_transfers"), files)
+        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+    insert(con, "lead_transfers", transfers)
+    record_events(
+        con,
+        moved,
+        EventKind.TRANSFERRED,
+        actor,
+        as_of,
+        detail=pl.struct(
+            "from_sc",
+            "to_sc",
+            pl.lit(reason).alias("reason"),
+            pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
+        ),
+    )
+
+
+def stale_leads(con: Connection, as_of: datetime) -> pl.DataFrame:
+    return frame(con, sql("stale_leads"), {"as_of": as_of})
+
+
+def block_leads(con: Connection, stale: pl.DataFrame, as_of: datetime) -> None:
+    with staged(stale=stale.select("lead_id")) as files:
+        run(con, sql("block_leads"), {"as_of": as_of, **files})
+
+
+def bookings_in_force(con: Connection, as_of: datetime) -> int:
+    return int(
+        scalar(con, "SELECT count(*) FROM bookings WHERE starts_at <= ? AND ? < ends_at", [as_of, as_of])
+    )
+
+
+# Billing (SPEC §4, §7): invoices, payments, paid periods.
+
+
+def billing_counts(con: Connection) -> dict[str, int]:
+    """Invoices, paid invoices and paid periods held: what a billing batch changed is the
+    difference."""
+    invoices, paid, periods = con.execute(
+        "SELECT (SELECT count(*) FROM invoices), "
+        "(SELECT count(*) FROM invoices WHERE paid_at IS NOT NULL), "
+        "(SELECT count(*) FROM paid_periods)"
+    ).fetchall()[0]
+    return {"invoices": int(invoices), "paid": int(paid), "periods": int(periods)}
+
+
+def apply_billing_events(con: Connection, events: pl.DataFrame) -> pl.DataFrame:
+    """Invoices issued, payments, invoice bookings and paid periods of valid billing rows;
+    returns the leads the payments complete (lead_id, invoice_id, paid_at, …)."""
+    with staged(events=events) as files:
+        run(con, sql("billing_issue_invoices"), files)
+        run_script(con, sql("billing_pay_invoices"), files)
+        run_script(con, sql("billing_invoice_bookings"))
+        completions = frame(con, sql("billing_leads_to_complete"), files)
+        run_script(con, sql("billing_periods"), files)
+    return completions
+
+
+def complete_leads(con: Connection, completions: pl.DataFrame) -> None:
+    with staged(completions=completions) as files:
+        run(con, sql("billing_complete_leads"), files)
+
+
+# Single-lead actions (SPEC §3).
+
+
+def lead_state(con: Connection, lead_id: int) -> dict[str, Any] | None:
+    """status, lead_type, sc_id, inn, product, accept_deadline of the lead, if it exists."""
+    found = frame(
+        con,
+        "SELECT status, lead_type, sc_id, inn, product, accept_deadline FROM leads WHERE lead_id = ?",
+        [lead_id],
+    )
+    return found.row(0, named=True) if found.height else None
+
+
+def invoice(con: Connection, invoice_id: str) -> dict[str, Any] | None:
+    """inn, product, paid_at of the invoice, if it is known."""
+    found = frame(con, "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id])
+    return found.row(0, named=True) if found.height else None
+
+
+def mark_taken(con: Connection, lead_id: int, status: str, as_of: datetime) -> None:
+    run(con, "UPDATE leads SET status = ?, taken_at = ? WHERE lead_id = ?", [status, as_of, lead_id])
+
+
+def mark_postponed(con: Connection, lead_id: int, status: str, until: datetime, as_of: datetime) -> None:
+    run(
+        con,
+        "UPDATE leads SET status = ?, postponed_until = ?, taken_at = coalesce(taken_at, ?) "
+        "WHERE lead_id = ?",
+        [status, until, as_of, lead_id],
+    )
+
+
+def mark_closed(
+    con: Connection, lead_id: int, status: str, as_of: datetime, invoice_id: str | None, comment: str | None
+) -> None:
+    """Closed on an invoice or a comment; a lead closed straight from `new` counts as taken then."""
+    run(
+        con,
+        "UPDATE leads SET status = ?, closed_at = ?, invoice_id = ?, close_comment = ?, "
+        "taken_at = CASE WHEN status = 'new' THEN coalesce(taken_at, ?) ELSE taken_at END "
+        "WHERE lead_id = ?",
+        [status, as_of, invoice_id, comment, as_of, lead_id],
+    )
+
+
+def mark_refused(con: Connection, lead_id: int, status: str, as_of: datetime, reason: str) -> None:
+    run(
+        con,
+        "UPDATE leads SET status = ?, closed_at = ?, close_comment = ? WHERE lead_id = ?",
+        [status, as_of, reason, lead_id],
+    )
+
+
+def record_late_take(con: Connection, lead_id: int, as_of: datetime) -> None:
+    """SPEC §10: a lead leaving `new` after its deadline is a breach at that moment."""
+    run(con, sql("record_late_take"), {"lead_id": lead_id, "as_of": as_of})
+
+
+# Mass actions (SPEC §6.1, §6.2).
+
+
+def manager_centres(con: Connection, manager_ids: list[str]) -> dict[str, str]:
+    """The SC of each of the given managers that exists."""
+    found = frame(
+        con,
+        "SELECT manager_id, sc_id FROM managers WHERE list_contains($ids, manager_id)",
+        {"ids": manager_ids},
+    )
+    return dict(found.iter_rows())
+
+
+def manager_selection(
+    con: Connection, sc_id: str, *, temperature: str | None, product: str | None, lead_type: str | None
+) -> pl.DataFrame:
+    return frame(
+        con,
+        sql("manager_selection"),
+        {"sc": sc_id, "temperature": temperature, "product": product, "lead_type": lead_type},
+    )
+
+
+def apply_managers(con: Connection, dealt: pl.DataFrame) -> None:
+    with staged(dealt=dealt) as files:
+        run(con, sql("apply_managers"), files)
+
+
+def distribution_selection(con: Connection, sc_id: str) -> pl.DataFrame:
+    return frame(con, sql("distribution_selection"), {"sc": sc_id})
+
+
+def apply_plan(con: Connection, plan: pl.DataFrame) -> None:
+    with staged(plan=plan) as files:
+        run(con, sql("apply_plan"), files)
+
+
+# Report (SPEC §12): the metric views of a period.
+
+
+def report_trend(con: Connection, kind: str, first_day: date, since: date) -> pl.DataFrame:
+    """SLA compliance by period from `since` to the period starting `first_day`."""
+    return frame(con, sql("report_sla"), {"kind": kind, "first_day": first_day, "since": since})
+
+
+def report_table(con: Connection, name: str, kind: str, first_day: date) -> pl.DataFrame:
+    """The metric `report_<name>.sql` of the period."""
+    return frame(con, sql(f"report_{name}"), {"kind": kind, "first_day": first_day})
+
+
+def report_backlog(con: Connection, as_of: datetime) -> pl.DataFrame:
+    return frame(con, sql("report_backlog"), {"as_of": as_of})
+
+
+# Sanctions (SPEC §9.1, §11).
+
+
+def later_measure(
+    con: Connection, as_of: datetime, *, kind: str, sc_id: str | None, product: str | None, inn: str | None
+) -> pl.DataFrame:
+    """sanction_id, changed_at of a start or lift of the same measure after `as_of`."""
+    return frame(
+        con,
+        sql("later_measure"),
+        {"as_of": as_of, "kind": kind, "sc_id": sc_id, "product": product, "inn": inn},
+    )
+
+
+def same_sanction(
+    con: Connection,
+    as_of: datetime,
+    *,
+    kind: str,
+    sc_id: str,
+    product: str | None,
+    inn: str | None,
+    ends_at: datetime | None,
+) -> int | None:
+    """The id of the same measure in force at `as_of`, if there is one."""
+    found = frame(
+        con,
+        sql("same_sanction"),
+        {"as_of": as_of, "kind": kind, "sc_id": sc_id, "product": product, "inn": inn, "ends_at": ends_at},
+    )
+    return int(found["sanction_id"][0]) if found.height else None
+
+
+def insert_sanction(con: Connection, sanction: dict[str, Any]) -> None:
+    """One measure: sanction_id, kind, sc_id, product, inn, starts_at, ends_at, reason, created_by."""
+    columns = (
+        "sanction_id",
+        "kind",
+        "sc_id",
+        "product",
+        "inn",
+        "starts_at",
+        "ends_at",
+        "reason",
+        "created_by",
+    )
+    run(
+        con,
+        f"INSERT INTO sanctions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [sanction[c] for c in columns],
+    )
+
+
+def centre_sells(con: Connection, sc_id: str, product: str) -> bool:
+    return bool(
+        scalar(
+            con, "SELECT list_contains(products, ?) FROM service_centers WHERE sc_id = ?", [product, sc_id]
+        )
+    )
+
+
+def client_open_leads(con: Connection, inn: str, product: str, to_sc: str) -> pl.DataFrame:
+    return frame(con, sql("client_open_leads"), {"inn": inn, "product": product, "to_sc": to_sc})
+
+
+def sanction(con: Connection, sanction_id: int) -> dict[str, Any] | None:
+    """kind, sc_id, starts_at, ends_at, lifted_at of the measure, if it exists."""
+    found = frame(
+        con,
+        "SELECT kind, sc_id, starts_at, ends_at, lifted_at FROM sanctions WHERE sanction_id = ?",
+        [sanction_id],
+    )
+    return found.row(0, named=True) if found.height else None
+
+
+def lift_sanction(con: Connection, sanction_id: int, as_of: datetime, by: str) -> None:
+    run(
+        con,
+        "UPDATE sanctions SET lifted_at = ?, lifted_by = ? WHERE sanction_id = ?",
+        [as_of, by, sanction_id],
+    )
+
+
+def sanctions_list(con: Connection, as_of: datetime, *, include_ended: bool) -> pl.DataFrame:
+    return frame(con, sql("sanctions_list"), {"as_of": as_of, "all": include_ended})
+
+
+def sanction_evidence(con: Connection, bounds: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Per SC, the leads due in its period bounds and their breaches (SPEC §11)."""
+    with staged(bounds=bounds) as files:
+        return frame(con, sql("sanction_evidence"), {"as_of": as_of, **files})
