@@ -24,7 +24,7 @@ from demo.queries import SUMMARIES
 from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
 from flows.billing import ingest_billing
-from flows.ingest import ingest_feed, resolve_as_of
+from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
@@ -34,6 +34,7 @@ from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
 from schemas.enums import Temperature
 from schemas.errors import PipelineError
+from schemas.instants import resolve_as_of
 from schemas.rules import source_rules
 from tasks.lifecycle import Contact
 from tasks.periods import period_of

@@ -346,8 +346,8 @@ def lead_take(
     as_of: AsOf = None,
 ) -> None:
     """Record a contact with the client: new → in_work."""
-    from flows.ingest import resolve_as_of
     from flows.lead_actions import take_lead
+    from schemas.instants import resolve_as_of
 
     _lead_done(
         take_lead(_warehouse(), lead_id, contact=contact, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
@@ -366,8 +366,8 @@ def lead_postpone(
     as_of: AsOf = None,
 ) -> None:
     """Postpone to a future instant (§6.3): new → in_work."""
-    from flows.ingest import resolve_as_of
     from flows.lead_actions import postpone_lead
+    from schemas.instants import resolve_as_of
 
     target = parse_as_of(until, option="--until")
     assert target is not None
@@ -382,8 +382,8 @@ def lead_stage(
     as_of: AsOf = None,
 ) -> None:
     """Record a step of the sale on a lead in work."""
-    from flows.ingest import resolve_as_of
     from flows.lead_actions import stage_lead
+    from schemas.instants import resolve_as_of
 
     _lead_done(
         stage_lead(_warehouse(), lead_id, stage=stage, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
@@ -402,8 +402,8 @@ def lead_close(
     as_of: AsOf = None,
 ) -> None:
     """Close as completed under the rule of the lead's type (§4)."""
-    from flows.ingest import resolve_as_of
     from flows.lead_actions import close_lead
+    from schemas.instants import resolve_as_of
 
     _lead_done(
         close_lead(
@@ -426,8 +426,8 @@ def lead_refuse(
     as_of: AsOf = None,
 ) -> None:
     """The client refused: → refused."""
-    from flows.ingest import resolve_as_of
     from flows.lead_actions import refuse_lead
+    from schemas.instants import resolve_as_of
 
     _lead_done(
         refuse_lead(
@@ -477,8 +477,8 @@ Reason = Annotated[str | None, typer.Option("--reason", help="why, for the recor
 
 
 def _acting(as_of: str | None, by: str | None) -> tuple[datetime, str]:
-    from flows.ingest import resolve_as_of
     from flows.sanctions import default_actor
+    from schemas.instants import resolve_as_of
 
     return resolve_as_of(parse_as_of(as_of)), by or default_actor()
 
@@ -578,8 +578,8 @@ def sanction_list(
     as_json: Json = False,
 ) -> None:
     """The measures in force (or all of them)."""
-    from flows.ingest import resolve_as_of
     from flows.sanctions import list_sanctions
+    from schemas.instants import resolve_as_of
 
     found = list_sanctions(_warehouse(), as_of=resolve_as_of(parse_as_of(as_of)), include_ended=include_ended)
     shown = found if include_ended else found.drop("in_force")
@@ -596,8 +596,8 @@ def sanction_propose(
     as_json: Json = False,
 ) -> None:
     """SCs whose breaches in the period exceed the policy (PP_PROPOSE_*), with the evidence."""
-    from flows.ingest import resolve_as_of
     from flows.sanctions import propose_sanctions
+    from schemas.instants import resolve_as_of
     from tasks.periods import parse_period
 
     chosen = parse_period(period)

@@ -12,8 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = sorted((ROOT / "flows").glob("*.py"))
 TASKS = sorted((ROOT / "tasks").glob("*.py"))
-# The demo's flow still reads its own summaries; it is leaving flows/ for a package of its own.
-SQL_EXEMPT = {"demo.py"}
 # A flow opens its connection and checks (or, `pp init`, migrates) the schema; the rest is
 # the repository's.
 STORE_IN_FLOWS = {"transaction", "reader", "require_schema", "migrate", "schema_version", "Connection"}
@@ -95,7 +93,7 @@ def flows_graph() -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.parametrize("path", [p for p in FLOWS if p.name not in SQL_EXEMPT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.name)
 def test_flows_hold_no_sql_and_reach_the_database_only_through_the_repository(path: Path) -> None:
     tree = _tree(path)
     assert inline_sql(tree) == [], f"{path.name}: SQL text belongs in warehouse/"
