@@ -9,16 +9,16 @@ import polars as pl
 from schemas.enums import BillingEvent, ReasonCode
 from schemas.instants import UTC_US
 from schemas.rules import INVOICE_VALIDITY
-from tasks.reference import resolve_codes
-from tasks.validate import (
+from tasks.fields import (
     digits_only,
     inn_is_valid,
     kpp_is_valid,
-    parse_instants,
     restore_inn_zero,
     restore_kpp_zero,
     whole_number_text,
 )
+from tasks.reference import resolve_codes
+from tasks.timestamps import parse_instants
 
 INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
 
