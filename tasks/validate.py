@@ -25,6 +25,7 @@ from schemas.enums import LeadType, ReasonCode, Temperature
 from schemas.feed import FEED_COLUMNS
 from schemas.placeholders import Placeholders, load_placeholders, load_region_names, load_regions
 from schemas.rules import RUSSIAN_NATIONAL_FIRST_DIGITS, SourceRule
+from tasks.codes import code_lookup, resolve_codes
 from tasks.fields import (
     blank_to_null,
     email_is_placeholder,
@@ -43,7 +44,6 @@ from tasks.fields import (
     whole_number_text,
     without_spaces,
 )
-from tasks.reference import code_lookup, resolve_codes
 from tasks.timestamps import EVENT_AT_SHAPE, event_at_general, parse_layout, sniff_event_layout
 
 VALID_SCHEMA: dict[str, pl.DataType] = {
@@ -329,7 +329,7 @@ def validate_feed_rows(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split feed rows into `(valid, quarantined)`; each row lands in exactly one of them.
 
-    `known_products` is a `tasks.reference.code_lookup` of the products (a feed may write a
+    `known_products` is a `tasks.codes.code_lookup` of the products (a feed may write a
     product's code in any case, or its name), or just their codes; a valid row carries the code.
 
     `default_event_at` (the run's as-of, timezone-aware) fills a missing `event_at` and is the

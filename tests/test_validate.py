@@ -20,6 +20,7 @@ from schemas.placeholders import (
     load_regions,
 )
 from schemas.rules import source_rules
+from tasks.codes import code_lookup
 from tasks.fields import (
     digits_only,
     email_is_placeholder,
@@ -30,7 +31,6 @@ from tasks.fields import (
     normalize_phone,
     phone_is_fictitious,
 )
-from tasks.reference import code_lookup
 from tasks.validate import QUARANTINE_SCHEMA, VALID_SCHEMA, validate_feed_rows
 from tests.inn_oracle import inn_is_valid as reference_inn_ok
 
