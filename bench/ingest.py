@@ -78,9 +78,9 @@ def _existing_leads(warehouse: Path, existing: int, products: list[str], regions
 def prepare(workdir: Path, rows: int, existing: int) -> tuple[Path, Path]:
     import polars as pl
 
+    from adapters.reference_files import read_reference
     from demo.synthetic import synthetic_feed, write_feed
     from flows.initialise import DEMO_REFERENCE
-    from tasks.reference import read_reference
 
     reference = read_reference(Path(str(DEMO_REFERENCE)))
     products = reference["products"]["product"].to_list()

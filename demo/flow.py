@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from demo import queries
+from demo.marker import DEMO_GENERATOR, DEMO_MARKER, PREFECT_HOME_DIR, claim_folder
 from demo.queries import SUMMARIES
 from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
@@ -83,8 +84,6 @@ DEMO_FILES = frozenset(
         *(f"feeds/{name}" for name in (*(spec.file_name for spec in DEMO_FEEDS), *BILLING_FILES)),
     }
 )
-DEMO_MARKER = ".pp-demo.json"  # marks a demo folder and lists what the demo wrote there
-DEMO_GENERATOR = "Potential Sales demo"
 
 
 def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl.DataFrame]) -> list[Path]:
@@ -295,46 +294,24 @@ def _mail_to_folder(folder: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _recorded(root: Path) -> set[str] | None:
-    """The files earlier runs wrote into `root`, or None when no demo marked it as its own."""
-    marker = root / DEMO_MARKER
-    if marker.is_symlink() or not marker.is_file():
-        return None
-    try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("generator") != DEMO_GENERATOR:
-        return None
-    files = recorded.get("files")
-    inside = (f for f in files if isinstance(f, str)) if isinstance(files, list) else ()
-    return {f for f in inside if not Path(f).is_absolute() and ".." not in Path(f).parts}
-
-
 def _record(root: Path, files: set[str] | frozenset[str]) -> None:
     text = json.dumps({"generator": DEMO_GENERATOR, "files": sorted(files)}, indent=1)
     write_atomically(root / DEMO_MARKER, lambda staged: staged.write_text(text, encoding="utf-8"))
 
 
 def _files_under(root: Path) -> set[str]:
+    """The files in `root` but the marker and the demo's Prefect home, which runs keep."""
     return {
-        path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file() or path.is_symlink()
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if (path.is_file() or path.is_symlink()) and path.relative_to(root).parts[0] != PREFECT_HOME_DIR
     } - {DEMO_MARKER}
 
 
 def check_demo_folder(root: Path) -> set[str]:
     """The files earlier runs wrote into `root`, once it is sure the demo may run there: a new
     or empty folder, or one an earlier run marked, where nothing else sits where the demo writes."""
-    if root.exists() and not root.is_dir():
-        raise PipelineError(f"--dir {root} is a file; name a folder for the demo")
-    recorded = _recorded(root) if root.is_dir() else set()
-    if recorded is None:
-        if any(root.iterdir()):
-            raise PipelineError(
-                f"--dir {root} is not empty and is not a demo folder (it has no {DEMO_MARKER}); "
-                "name a new or empty folder"
-            )
-        recorded = set()
+    recorded = claim_folder(root)
     in_the_way = sorted(name for name in DEMO_FILES - recorded if os.path.lexists(root / name))
     if in_the_way:
         raise PipelineError(

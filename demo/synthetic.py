@@ -19,7 +19,7 @@ import polars as pl
 from schemas.enums import Initiator, LeadType, ReasonCode, Temperature
 from schemas.feed import FEED_COLUMNS
 from schemas.rules import SourceRule, source_rules
-from tasks.validate import INN10_WEIGHTS, INN12_WEIGHTS_11, INN12_WEIGHTS_12
+from tasks.fields import INN10_WEIGHTS, INN12_WEIGHTS_11, INN12_WEIGHTS_12
 
 Ints = npt.NDArray[np.int64]
 

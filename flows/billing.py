@@ -12,16 +12,16 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
 from schemas.enums import EventKind
 from schemas.errors import PipelineError
-from schemas.feed import BILLING_FEED
+from schemas.feed import BILLING_FEED, FeedLayout
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.billing import validate_billing_rows
-from tasks.quarantine import quarantine_rows
-from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
-from tasks.reference import code_lookup, product_lookup
+from tasks.codes import code_lookup, product_lookup
+from tasks.quarantine import quarantine_rows, split_malformed
 from warehouse import repository as repo
 from warehouse import store
 

@@ -154,7 +154,8 @@ def _options(
     if ctx.resilient_parsing or "--help" in sys.argv:
         return
     load_settings(warehouse=warehouse)  # every PP_* setting is checked before any work starts
-    _check_prefect_server()
+    if ctx.invoked_subcommand != "demo":  # the demo keeps to a Prefect home of its own
+        _check_prefect_server()
     if not verbose:
         # Run logs stay in Prefect (the UI, the API); the terminal gets pp's own one-line
         # messages, not a run's traceback for a user error that pp reports anyway.
@@ -697,7 +698,18 @@ def demo(
     rows: Annotated[int, typer.Option("--rows", min=50, help="rows per generated feed")] = 400,
     as_of: AsOf = None,
 ) -> None:
-    """The main job on generated data: every source ingested, SLA swept, a summary printed."""
+    """The main job on generated data: every source ingested, SLA swept, a summary printed.
+    Its runs go to a Prefect home of its own inside --dir, never to your Prefect server."""
+    from demo.marker import PREFECT_HOME_DIR, claim_folder
+
+    claim_folder(workdir)  # a folder the demo may not use is refused before anything is made in it
+    home = workdir / PREFECT_HOME_DIR
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PipelineError(f"cannot prepare --dir {workdir}: {exc.strerror or exc}") from None
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ["PREFECT_HOME"] = str(home.resolve())
     from demo.flow import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
     from flows import progress
 

@@ -12,19 +12,20 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
+from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
 from flows.notify import send_immediate
 from schemas.enums import EventKind, ReasonCode, Status
 from schemas.errors import PipelineError
+from schemas.feed import FeedLayout
 from schemas.instants import UTC_US, resolve_as_of
 from schemas.rules import SourceRule, source_rules
 from schemas.settings import Settings, load_settings
 from tasks.classify import classify_rows
+from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.dedup import KEY, collapse_batch, plan_merges
 from tasks.placement import Placement, choose_centres, keep_with_creator, place, tighten_deadlines
-from tasks.quarantine import quarantine_rows
-from tasks.read import FeedLayout, file_sha256, inspect_feed, read_batches, split_malformed
-from tasks.reference import code_lookup, product_lookup, resolve_code
+from tasks.quarantine import quarantine_rows, split_malformed
 from tasks.validate import validate_feed_rows
 from warehouse import outbox, store
 from warehouse import repository as repo
@@ -101,7 +102,7 @@ class BatchContext:
     feed_id: int
     as_of: datetime
     request: FeedRequest
-    products: pl.DataFrame  # how feeds may write each product: `tasks.reference.code_lookup`
+    products: pl.DataFrame  # how feeds may write each product: `tasks.codes.code_lookup`
     timezones: pl.DataFrame  # sc_id, timezone
     calendar: pl.DataFrame  # the production calendar around as_of, overrides applied
     naive_timezone: str

@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from adapters.reference_files import read_reference
 from schemas.rules import WORKING_CALENDAR_YEARS
 from tasks.calendar import production_calendar
-from tasks.reference import read_reference
 from warehouse import repository as repo
 from warehouse import store
 

@@ -14,9 +14,9 @@ from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
+from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.lifecycle import check_history
 from tasks.mass import deal_to_managers, plan_distribution
-from tasks.reference import code_lookup, product_lookup, resolve_code
 from warehouse import repository as repo
 from warehouse import store
 

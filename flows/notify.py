@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 import polars as pl
 from prefect import flow
 
+from adapters.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
 from schemas.enums import Channel, DeliveryStatus
 from schemas.errors import PipelineError, WarehouseBusy
 from schemas.instants import resolve_as_of
 from schemas.settings import Settings, load_settings
-from tasks.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
 from tasks.notices import (
     CANNOT_BUILD,
     Letter,

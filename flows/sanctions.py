@@ -19,10 +19,10 @@ import polars as pl
 from schemas.enums import SanctionKind, TransferReason
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
+from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.lifecycle import check_history
 from tasks.periods import Period, bounds_by_centre, quarter_end
 from tasks.placement import transfer
-from tasks.reference import code_lookup, product_lookup, resolve_code
 from tasks.sanctions import (
     ProposalPolicy,
     check_inn,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 # canonical column -> header aliases accepted besides the canonical name (docs/contract.md)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -73,3 +74,26 @@ BILLING_FEED = ColumnSpec(
         "period_end": ("Конец периода",),
     }
 )
+
+# Columns the reader adds to every batch: the row's number in the file (header = 0, first data
+# row = 1), and for a row that does not split into the header's fields, its line and why.
+ROW_NUMBER = "row_number"
+MALFORMED_LINE = "malformed_line"
+MALFORMED_DETAIL = "malformed_detail"
+
+
+@dataclass(frozen=True)
+class FeedLayout:
+    """What a file looks like: format, encoding, delimiter, and how its headers map."""
+
+    path: Path
+    suffix: str
+    encoding: str | None  # CSV only: "utf-8" or "cp1251"
+    delimiter: str | None  # CSV only
+    headers: tuple[str, ...]  # as written in the file
+    mapping: dict[str, str]  # file header -> canonical column
+    spec: ColumnSpec = LEAD_FEED
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(self.mapping.values())

@@ -9,16 +9,16 @@ import polars as pl
 from schemas.enums import BillingEvent, ReasonCode
 from schemas.instants import UTC_US
 from schemas.rules import INVOICE_VALIDITY
-from tasks.reference import resolve_codes
-from tasks.validate import (
+from tasks.codes import resolve_codes
+from tasks.fields import (
     digits_only,
     inn_is_valid,
     kpp_is_valid,
-    parse_instants,
     restore_inn_zero,
     restore_kpp_zero,
     whole_number_text,
 )
+from tasks.timestamps import parse_instants
 
 INVOICE_EVENTS = (BillingEvent.INVOICE_ISSUED.value, BillingEvent.INVOICE_PAID.value)
 
@@ -34,7 +34,7 @@ def prepare_billing_rows(
     """Normalised values next to the raw ones: dates as UTC instants (null if unreadable);
     INN and KPP restored as feeds restore them (a `.0` of a numeric cell dropped, a lost
     leading zero put back); product and SC as the reference spells the code (null if the row
-    names none), from the `tasks.reference.code_lookup` frames `products` and `centres`: a
+    names none), from the `tasks.codes.code_lookup` frames `products` and `centres`: a
     code in any case, a product by its name too."""
     dates = {
         c: parse_instants(rows[c], naive_timezone)

@@ -10,8 +10,8 @@ from typing import Any
 import polars as pl
 
 from schemas.errors import PipelineError
+from tasks.fields import digits_only, inn_is_valid, inn_number
 from tasks.lifecycle import local_moment
-from tasks.validate import digits_only, inn_is_valid, inn_number
 
 
 @dataclass(frozen=True)

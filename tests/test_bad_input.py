@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.feeds import inspect_feed, read_batches
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
 from schemas.errors import PipelineError, printable
-from tasks.read import inspect_feed, read_batches
 from tests.support import run
 
 PHONE, EMAIL = "+79123334455", "ivan.petrov@example.ru"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +14,7 @@ import polars as pl
 import pytest
 
 from demo.flow import TAKEN_LATE_BY, Timeline, plan_sc_work, run_demo
+from demo.marker import PREFECT_HOME_DIR
 from demo.queries import SUMMARIES
 from schemas.rules import source_rules
 from tests.test_ingest_flow import assert_contracts
@@ -131,3 +136,23 @@ def test_the_sc_work_keeps_its_counts_and_its_dates():
     assert chosen.is_unique().all()
     taken_at = plan["late"]["taken_at"]
     assert when.hot_sweep < taken_at.min() and taken_at.max() <= when.mass_actions
+
+
+@pytest.mark.slow
+def test_pp_demo_keeps_its_runs_to_a_prefect_home_of_its_own(tmp_path):
+    """A real server configured for production never sees the demo's runs: the demo ignores
+    PREFECT_API_URL (here a port nothing listens on) and records its runs in `--dir`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
+    home = tmp_path / "user-prefect-home"
+    env = {**os.environ, "PREFECT_API_URL": dead, "PREFECT_HOME": str(home)}
+    folder = tmp_path / "demo"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("pp")), "demo", "--dir", str(folder), "--rows", "60",
+         "--as-of", "2026-03-06T16:30:00+03:00"],
+        env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (folder / PREFECT_HOME_DIR / "prefect.db").is_file()
+    assert not home.exists() or not any(home.rglob("*.db"))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from demo import flow as demo_flow
-from demo.flow import DEMO_FILES, DEMO_MARKER, prepare_demo_folder
+from demo.flow import DEMO_FILES, prepare_demo_folder
+from demo.marker import DEMO_GENERATOR, DEMO_MARKER
 from schemas.errors import PipelineError
 from tests.support import run
 
@@ -65,7 +66,7 @@ def test_earlier_files_are_gone_before_the_run_starts(tmp_path):
     for name in ("pp.duckdb", "feeds/call_base.csv", "notes.txt"):
         (tmp_path / name).write_text("x", encoding="utf-8")
     (tmp_path / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["pp.duckdb", "feeds/call_base.csv"]}),
+        json.dumps({"generator": DEMO_GENERATOR, "files": ["pp.duckdb", "feeds/call_base.csv"]}),
         encoding="utf-8",
     )
     assert prepare_demo_folder(tmp_path) == {"notes.txt"}
@@ -77,7 +78,7 @@ def test_a_file_of_someone_else_where_the_demo_writes_is_refused(tmp_path):
     (tmp_path / "pp.duckdb").write_text("x", encoding="utf-8")
     (tmp_path / "report.html").write_text("my page", encoding="utf-8")
     (tmp_path / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["pp.duckdb"]}), encoding="utf-8"
+        json.dumps({"generator": DEMO_GENERATOR, "files": ["pp.duckdb"]}), encoding="utf-8"
     )
     with pytest.raises(PipelineError, match=r"report\.html was not written by the demo"):
         prepare_demo_folder(tmp_path)
@@ -90,7 +91,7 @@ def test_a_marker_never_removes_a_file_outside_its_folder(tmp_path):
     root = tmp_path / "demo"
     root.mkdir()
     (root / DEMO_MARKER).write_text(
-        json.dumps({"generator": demo_flow.DEMO_GENERATOR, "files": ["../precious.txt", str(outside)]}),
+        json.dumps({"generator": DEMO_GENERATOR, "files": ["../precious.txt", str(outside)]}),
         encoding="utf-8",
     )
     prepare_demo_folder(root)

@@ -17,12 +17,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from adapters.mail import classify
 from flows import notify as notify_module
 from flows.notify import deliver
 from flows.sweeps import assign_waiting
 from schemas.enums import NoticeCause
 from schemas.settings import Settings, load_settings
-from tasks.mail import classify
 from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
 from tests.support import query

@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from adapters import feeds as read
+from adapters.feeds import inspect_feed, read_batches
 from schemas.errors import PipelineError
-from tasks import read
-from tasks.read import inspect_feed, raw_rows, read_batches, split_malformed
+from tasks.quarantine import raw_rows, split_malformed
 
 ROWS = {
     "ИНН": ["7707083893", "0274062111"],

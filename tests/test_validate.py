@@ -20,10 +20,8 @@ from schemas.placeholders import (
     load_regions,
 )
 from schemas.rules import source_rules
-from tasks.reference import code_lookup
-from tasks.validate import (
-    QUARANTINE_SCHEMA,
-    VALID_SCHEMA,
+from tasks.codes import code_lookup
+from tasks.fields import (
     digits_only,
     email_is_placeholder,
     email_is_well_formed,
@@ -32,8 +30,8 @@ from tasks.validate import (
     normalize_email,
     normalize_phone,
     phone_is_fictitious,
-    validate_feed_rows,
 )
+from tasks.validate import QUARANTINE_SCHEMA, VALID_SCHEMA, validate_feed_rows
 from tests.inn_oracle import inn_is_valid as reference_inn_ok
 
 AS_OF = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)

@@ -38,33 +38,22 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from schemas.enums import ReasonCode
 from schemas.errors import PipelineError
-from schemas.feed import FORMAT_NAMES, FORMATS, LEAD_FEED, ColumnSpec, header_key
+from schemas.feed import (
+    FORMAT_NAMES,
+    FORMATS,
+    LEAD_FEED,
+    MALFORMED_DETAIL,
+    MALFORMED_LINE,
+    ROW_NUMBER,
+    ColumnSpec,
+    FeedLayout,
+    header_key,
+)
 
 SNIFF_BYTES = 1 << 20
 SCAN_BYTES = 1 << 22
-ROW_NUMBER = "row_number"
-MALFORMED_LINE = "malformed_line"
-MALFORMED_DETAIL = "malformed_detail"
 LF, CR, QUOTE = ord("\n"), ord("\r"), ord('"')
-
-
-@dataclass(frozen=True)
-class FeedLayout:
-    """What a file looks like: format, encoding, delimiter, and how its headers map."""
-
-    path: Path
-    suffix: str
-    encoding: str | None  # CSV only: "utf-8" or "cp1251"
-    delimiter: str | None  # CSV only
-    headers: tuple[str, ...]  # as written in the file
-    mapping: dict[str, str]  # file header -> canonical column
-    spec: ColumnSpec = LEAD_FEED
-
-    @property
-    def present(self) -> frozenset[str]:
-        return frozenset(self.mapping.values())
 
 
 def file_sha256(path: Path) -> str:
@@ -540,33 +529,3 @@ def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFram
             yield pl.concat([shape.clear(), rows], how="diagonal").select(
                 ROW_NUMBER, *shape.columns, MALFORMED_LINE, MALFORMED_DETAIL
             )
-
-
-def split_malformed(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`(rows, refused)`: the rows that split into the header's fields (without the reader's
-    malformed_* columns), and the others as quarantine reasons (`malformed_row`)."""
-    refused = batch.filter(pl.col(MALFORMED_LINE).is_not_null()).select(
-        ROW_NUMBER, reason_code=pl.lit(ReasonCode.MALFORMED_ROW.value), detail=pl.col(MALFORMED_DETAIL)
-    )
-    return batch.filter(pl.col(MALFORMED_LINE).is_null()).drop(MALFORMED_LINE, MALFORMED_DETAIL), refused
-
-
-def raw_rows(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:
-    """`row_number` and the row's original content as JSON: an object under the file's own
-    headers, or, for a malformed row, a JSON string holding its line as written."""
-    back = {canonical: header for header, canonical in layout.mapping.items()}
-    reader = (ROW_NUMBER, MALFORMED_LINE, MALFORMED_DETAIL)
-    originals = [c for c in batch.columns if c not in reader and (c in back or c not in layout.spec.columns)]
-    line_as_json = (
-        pl.struct(pl.col(MALFORMED_LINE).alias("l"))
-        .struct.json_encode()
-        .str.strip_prefix('{"l":')
-        .str.strip_suffix("}")
-    )
-    return batch.select(
-        ROW_NUMBER,
-        pl.when(pl.col(MALFORMED_LINE).is_null())
-        .then(pl.struct([pl.col(c).alias(back.get(c, c)) for c in originals]).struct.json_encode())
-        .otherwise(line_as_json)
-        .alias("raw"),
-    )
