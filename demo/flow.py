@@ -29,14 +29,13 @@ from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
 from flows.notify import notify
-from flows.report import WAREHOUSE_COMPANIONS, report, write_atomically
+from flows.report import WAREHOUSE_COMPANIONS, read_marker, report, write_atomically
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
-from schemas.enums import Temperature
+from schemas.enums import Contact, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.rules import source_rules
-from tasks.lifecycle import Contact
 from tasks.periods import period_of
 
 
@@ -297,14 +296,8 @@ def _mail_to_folder(folder: Path) -> Iterator[None]:
 
 def _recorded(root: Path) -> set[str] | None:
     """The files earlier runs wrote into `root`, or None when no demo marked it as its own."""
-    marker = root / DEMO_MARKER
-    if marker.is_symlink() or not marker.is_file():
-        return None
-    try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("generator") != DEMO_GENERATOR:
+    recorded = read_marker(root / DEMO_MARKER, DEMO_GENERATOR)
+    if recorded is None:
         return None
     files = recorded.get("files")
     inside = (f for f in files if isinstance(f, str)) if isinstance(files, list) else ()

@@ -110,17 +110,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(folder: Path) -> dict[str, list[str]] | None:
-    """What an earlier report wrote into a table folder (file name → SHA-256 digests it may
-    have), or None when the folder holds no manifest of the report's."""
-    path = folder / MANIFEST
+def read_marker(path: Path, generator: str) -> dict[str, Any] | None:
+    """The JSON record a command left at `path` about what it wrote, or None when there is
+    none of `generator`'s: a link, a folder, an unreadable or foreign file counts as none."""
     if path.is_symlink() or not path.is_file():
         return None
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(recorded, dict) or recorded.get("generator") != GENERATOR:
+    if not isinstance(recorded, dict) or recorded.get("generator") != generator:
+        return None
+    return recorded
+
+
+def _manifest(folder: Path) -> dict[str, list[str]] | None:
+    """What an earlier report wrote into a table folder (file name → SHA-256 digests it may
+    have), or None when the folder holds no manifest of the report's."""
+    recorded = read_marker(folder / MANIFEST, GENERATOR)
+    if recorded is None:
         return None
     files = recorded.get("files")
     if not isinstance(files, dict):
