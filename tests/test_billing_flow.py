@@ -14,7 +14,7 @@ from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
-from tasks.lifecycle import Contact
+from schemas.enums import Contact
 from tests.test_reference import _upper_case_products
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

@@ -13,9 +13,8 @@ from demo.synthetic import synthetic_feed, write_feed
 from flows.ingest import ingest_feed
 from flows.lead_actions import take_lead
 from flows.sweeps import sweep_sla
-from schemas.enums import ReasonCode
+from schemas.enums import Contact, ReasonCode
 from schemas.errors import PipelineError
-from tasks.lifecycle import Contact
 from tests.support import query
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
