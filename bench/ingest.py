@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from common import measure_in_child, prefect_start_seconds, scratch_folder
 
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
 
@@ -113,19 +111,9 @@ def peak_mb() -> float:
 
 
 def measure_ingest(warehouse: str, feed: str) -> dict[str, float]:
-    from prefect import flow
-
-    import flows  # noqa: F401  (Prefect's offline defaults)
-
-    @flow(name="bench-warm-up")
-    def warm_up() -> None:
-        return None
-
+    prefect_start = prefect_start_seconds()
     from flows.ingest import ingest_feed
 
-    started = time.perf_counter()
-    warm_up()
-    prefect_start = time.perf_counter() - started
     started = time.perf_counter()
     summary = ingest_feed(path=feed, source="call_base", as_of=AS_OF, warehouse=warehouse)
     seconds = time.perf_counter() - started
@@ -149,14 +137,6 @@ def measure_duckdb(feed: str) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak_mb()}
 
 
-def _child(*args: str) -> dict[str, float]:
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
-    out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -174,17 +154,17 @@ def main() -> None:
         print(json.dumps(measure_duckdb(args.feed)))
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="pp-bench-"))
-    os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
-    try:
+    with scratch_folder("pp-bench-") as workdir:
         started = time.perf_counter()
         warehouse, feed = prepare(workdir, args.rows, args.existing)
         print(
             f"prepared {args.rows:,}-row feed ({feed.stat().st_size / 2**20:.0f} MiB) and "
             f"{args.existing:,} existing leads in {time.perf_counter() - started:.1f} s"
         )
-        baseline = _child("--measure", "duckdb", "--feed", str(feed))
-        ingest = _child("--measure", "ingest", "--warehouse", str(warehouse), "--feed", str(feed))
+        baseline = measure_in_child(__file__, "--measure", "duckdb", "--feed", str(feed))
+        ingest = measure_in_child(
+            __file__, "--measure", "ingest", "--warehouse", str(warehouse), "--feed", str(feed)
+        )
         print(f"duckdb read_csv load: {baseline['seconds']:.2f} s, peak {baseline['peak_mb']:.0f} MB")
         print(f"prefect start-up (excluded): {ingest['prefect_start_seconds']:.2f} s")
         print(
@@ -195,8 +175,6 @@ def main() -> None:
         )
         print(f"ingest_peak_mb {ingest['peak_mb']:.0f}")
         print(f"ingest_vs_duckdb_load_ratio {ingest['seconds'] / baseline['seconds']:.2f}")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from common import measure_in_child, prefect_start_seconds, scratch_folder
 
 AS_OF = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)  # a Wednesday, working hours in every zone west of Omsk
 
@@ -135,18 +134,11 @@ def _timed(call, *args: object, **kwargs: object) -> tuple[float, object]:
 
 
 def measure(warehouse: str) -> dict[str, object]:
-    from prefect import flow
-
-    import flows  # noqa: F401  (Prefect's offline defaults)
-    from flows.sweeps import sweep_bookings, sweep_sla
-
-    @flow(name="bench-warm-up")
-    def warm_up() -> None:
-        return None
-
-    prefect_start, _ = _timed(warm_up)
+    prefect_start = prefect_start_seconds()
     import numpy  # noqa: F401  (loaded by a process's first frame, as in a long-running worker)
     import pyarrow  # noqa: F401
+
+    from flows.sweeps import sweep_bookings, sweep_sla
 
     copy = str(Path(warehouse).with_suffix(".copy.duckdb"))
     shutil.copyfile(warehouse, copy)
@@ -184,9 +176,7 @@ def main() -> None:
         print(json.dumps(measure(args.measure)))
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="pp-bench-sweep-"))
-    os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
-    try:
+    with scratch_folder("pp-bench-sweep-") as workdir:
         warehouse = workdir / "bench.duckdb"
         started = time.perf_counter()
         counts = prepare(warehouse, args.leads)
@@ -195,15 +185,7 @@ def main() -> None:
             f"{counts['bookings']:,} bookings in {time.perf_counter() - started:.1f} s "
             f"({warehouse.stat().st_size / 2**20:,.0f} MiB)"
         )
-        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", str(warehouse)],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = measure_in_child(__file__, "--measure", str(warehouse))
         sla, again, bookings = got["sla"], got["sla_again"], got["bookings"]
         scan = got["scan_seconds"]
         print(f"prefect start-up (excluded): {got['prefect_start_seconds']:.2f} s")
@@ -225,8 +207,6 @@ def main() -> None:
         print(f"booking_sweep_vs_scan_ratio {got['bookings_seconds'] / scan:.2f}")
         print(f"sla_sweep_body_vs_scan_ratio {got['sla_body_seconds'] / scan:.2f}")
         print(f"sla_sweep_vs_scan_ratio {got['sla_seconds'] / scan:.2f}")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,10 @@ from flows.notify import notify
 from flows.report import WAREHOUSE_COMPANIONS, report, write_atomically
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
-from schemas.enums import Temperature
+from schemas.enums import Contact, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.rules import source_rules
-from tasks.lifecycle import Contact
 from tasks.periods import period_of
 
 

@@ -3,9 +3,9 @@ a Prefect home inside its folder, and must know the folder is the demo's before 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from adapters.markers import read_marker
 from schemas.errors import PipelineError
 
 DEMO_MARKER = ".pp-demo.json"  # marks a demo folder and lists what the demo wrote there
@@ -17,14 +17,8 @@ PREFECT_HOME_DIR = ".prefect"
 
 def recorded(root: Path) -> set[str] | None:
     """The files earlier runs wrote into `root`, or None when no demo marked it as its own."""
-    marker = root / DEMO_MARKER
-    if marker.is_symlink() or not marker.is_file():
-        return None
-    try:
-        found = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(found, dict) or found.get("generator") != DEMO_GENERATOR:
+    found = read_marker(root / DEMO_MARKER, DEMO_GENERATOR)
+    if found is None:
         return None
     files = found.get("files")
     inside = (f for f in files if isinstance(f, str)) if isinstance(files, list) else ()

@@ -25,13 +25,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from schemas.enums import LeadType, Temperature
+from schemas.enums import Contact, LeadType, Stage, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import check_in_calendar
 from schemas.rules import SLA_TERMS, source_rules
 from schemas.settings import load_settings
 from schemas.text import printable
-from tasks.lifecycle import Contact, Stage
 
 app = typer.Typer(
     name="pp",
@@ -339,61 +338,62 @@ def distribute(
         )
 
 
-@lead_app.command("take")
-def lead_take(
-    lead_id: Annotated[int, typer.Argument()],
-    contact: Annotated[Contact, typer.Option("--contact", help="how the client was reached")],
-    note: Annotated[str | None, typer.Option("--note")] = None,
-    as_of: AsOf = None,
+LeadId = Annotated[int, typer.Argument()]
+Note = Annotated[str | None, typer.Option("--note")]
+
+
+def _act_on_lead(
+    action: Callable[..., dict[str, object]], lead_id: int, as_of: str | None, **details: Any
 ) -> None:
-    """Record a contact with the client: new → in_work."""
-    from flows.lead_actions import take_lead
+    """Apply one `pp lead` action at `--as-of` (now when not given) and say where it left the lead."""
     from schemas.instants import resolve_as_of
 
-    _lead_done(
-        take_lead(_warehouse(), lead_id, contact=contact, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
-    )
-
-
-def _lead_done(result: dict[str, object]) -> None:
+    result = action(_warehouse(), lead_id, as_of=resolve_as_of(parse_as_of(as_of)), **details)
     late = " (after its deadline: breach recorded)" if result["late"] else ""
     out.print(f"lead {result['lead_id']} is {result['status']}{late}")
 
 
+@lead_app.command("take")
+def lead_take(
+    lead_id: LeadId,
+    contact: Annotated[Contact, typer.Option("--contact", help="how the client was reached")],
+    note: Note = None,
+    as_of: AsOf = None,
+) -> None:
+    """Record a contact with the client: new → in_work."""
+    from flows.lead_actions import take_lead
+
+    _act_on_lead(take_lead, lead_id, as_of, contact=contact, note=note)
+
+
 @lead_app.command("postpone")
 def lead_postpone(
-    lead_id: Annotated[int, typer.Argument()],
+    lead_id: LeadId,
     until: Annotated[str, typer.Option("--until", help="ISO 8601 instant with offset, in the future")],
     as_of: AsOf = None,
 ) -> None:
     """Postpone to a future instant (§6.3): new → in_work."""
     from flows.lead_actions import postpone_lead
-    from schemas.instants import resolve_as_of
 
-    target = parse_as_of(until, option="--until")
-    assert target is not None
-    _lead_done(postpone_lead(_warehouse(), lead_id, until=target, as_of=resolve_as_of(parse_as_of(as_of))))
+    _act_on_lead(postpone_lead, lead_id, as_of, until=parse_as_of(until, option="--until"))
 
 
 @lead_app.command("stage")
 def lead_stage(
-    lead_id: Annotated[int, typer.Argument()],
+    lead_id: LeadId,
     stage: Annotated[Stage, typer.Option("--stage", help="the step of the sale reached")],
-    note: Annotated[str | None, typer.Option("--note")] = None,
+    note: Note = None,
     as_of: AsOf = None,
 ) -> None:
     """Record a step of the sale on a lead in work."""
     from flows.lead_actions import stage_lead
-    from schemas.instants import resolve_as_of
 
-    _lead_done(
-        stage_lead(_warehouse(), lead_id, stage=stage, note=note, as_of=resolve_as_of(parse_as_of(as_of)))
-    )
+    _act_on_lead(stage_lead, lead_id, as_of, stage=stage, note=note)
 
 
 @lead_app.command("close")
 def lead_close(
-    lead_id: Annotated[int, typer.Argument()],
+    lead_id: LeadId,
     invoice: Annotated[
         str | None, typer.Option("--invoice", help="paid invoice (connection, renewal, upsell)")
     ] = None,
@@ -404,22 +404,13 @@ def lead_close(
 ) -> None:
     """Close as completed under the rule of the lead's type (§4)."""
     from flows.lead_actions import close_lead
-    from schemas.instants import resolve_as_of
 
-    _lead_done(
-        close_lead(
-            _warehouse(),
-            lead_id,
-            invoice_id=invoice,
-            comment=comment,
-            as_of=resolve_as_of(parse_as_of(as_of)),
-        )
-    )
+    _act_on_lead(close_lead, lead_id, as_of, invoice_id=invoice, comment=comment)
 
 
 @lead_app.command("refuse")
 def lead_refuse(
-    lead_id: Annotated[int, typer.Argument()],
+    lead_id: LeadId,
     reason: Annotated[str, typer.Option("--reason", help="why the client refused")],
     contact: Annotated[
         Contact | None, typer.Option("--contact", help="for a new lead: the contact of the refusal")
@@ -428,13 +419,8 @@ def lead_refuse(
 ) -> None:
     """The client refused: → refused."""
     from flows.lead_actions import refuse_lead
-    from schemas.instants import resolve_as_of
 
-    _lead_done(
-        refuse_lead(
-            _warehouse(), lead_id, reason=reason, contact=contact, as_of=resolve_as_of(parse_as_of(as_of))
-        )
-    )
+    _act_on_lead(refuse_lead, lead_id, as_of, reason=reason, contact=contact)
 
 
 @sweep_app.command("sla")

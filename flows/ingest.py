@@ -42,6 +42,10 @@ class FeedRequest:
     sha256: str
 
 
+# The counts of a feed (FeedSummary's): stored in `feeds`, shown in its artifact.
+FEED_COUNTS = ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
+
+
 @dataclass
 class FeedSummary:
     feed_id: int
@@ -362,10 +366,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
             "sc_id": request.sc_id,
             "as_of": as_of,
             "loaded_at": datetime.now(UTC),
-            **{
-                k: getattr(summary, k)
-                for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
-            },
+            **{k: getattr(summary, k) for k in FEED_COUNTS},
         },
     )
     return summary
@@ -373,10 +374,9 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
 
 def publish_summary(summary: FeedSummary) -> None:
     """The feed's counts as a Prefect table artifact, for the UI."""
-    rows = [
-        {"measure": k, "value": getattr(summary, k)}
-        for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
-    ] + [{"measure": f"quarantine: {k}", "value": v} for k, v in summary.quarantine_reasons.items()]
+    rows = [{"measure": k, "value": getattr(summary, k)} for k in FEED_COUNTS] + [
+        {"measure": f"quarantine: {k}", "value": v} for k, v in summary.quarantine_reasons.items()
+    ]
     create_table_artifact(
         key=f"feed-{summary.feed_id}",
         table=rows,

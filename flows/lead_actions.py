@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from schemas.enums import EventKind, LeadType, Status
+from schemas.enums import Contact, EventKind, LeadType, Stage, Status
 from schemas.errors import PipelineError
-from tasks.lifecycle import Action, Contact, Stage, check_close, check_history, check_refuse, next_status
+from tasks.lifecycle import Action, check_close, check_history, check_refuse, next_status
 from warehouse import repository as repo
 from warehouse import store
 
@@ -75,13 +75,13 @@ def _record(
     )
 
 
-def _leave_new(con: store.Connection, lead: LeadState, as_of: datetime) -> bool:
-    """Leaving `new` after the deadline is a breach at that moment (SPEC §10); returns it."""
-    repo.record_late_take(con, lead.lead_id, as_of)
-    return lead.accept_deadline is not None and as_of > lead.accept_deadline
-
-
-def _result(lead: LeadState, status: Status, late: bool = False) -> dict[str, object]:
+def _result(con: store.Connection, lead: LeadState, status: Status, as_of: datetime) -> dict[str, object]:
+    """Where the action left the lead. Leaving `new` after the deadline is a breach at that
+    moment (SPEC §10): it is recorded, and the result says so."""
+    late = False
+    if lead.status is Status.NEW:
+        repo.record_late_take(con, lead.lead_id, as_of)
+        late = lead.accept_deadline is not None and as_of > lead.accept_deadline
     return {"lead_id": lead.lead_id, "status": status.value, "late": late}
 
 
@@ -93,8 +93,7 @@ def take_lead(
         target = next_status(lead_id, lead.status, Action.TAKE)
         repo.mark_taken(con, lead_id, target.value, as_of)
         _record(con, lead, EventKind.TAKEN, as_of, {"contact": contact.value, "note": note})
-        late = _leave_new(con, lead, as_of)
-    return _result(lead, target, late)
+        return _result(con, lead, target, as_of)
 
 
 def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: datetime) -> dict[str, object]:
@@ -107,8 +106,7 @@ def postpone_lead(warehouse: Path, lead_id: int, *, until: datetime, as_of: date
         target = next_status(lead_id, lead.status, Action.POSTPONE)
         repo.mark_postponed(con, lead_id, target.value, until, as_of)
         _record(con, lead, EventKind.POSTPONED, as_of, {"until": until.isoformat()})
-        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
-    return _result(lead, target, late)
+        return _result(con, lead, target, as_of)
 
 
 def stage_lead(
@@ -118,7 +116,7 @@ def stage_lead(
     with _acting_on(warehouse, lead_id, as_of) as (con, lead):
         target = next_status(lead_id, lead.status, Action.STAGE)
         _record(con, lead, EventKind.STAGE, as_of, {"stage": stage.value, "note": note})
-    return _result(lead, target)
+        return _result(con, lead, target, as_of)
 
 
 def _check_invoice(con: store.Connection, lead: LeadState, invoice_id: str) -> None:
@@ -143,8 +141,7 @@ def close_lead(
             _check_invoice(con, lead, invoice_id)
         repo.mark_closed(con, lead_id, target.value, as_of, invoice_id, comment)
         _record(con, lead, EventKind.CLOSED, as_of, {"invoice_id": invoice_id, "comment": comment})
-        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
-    return _result(lead, target, late)
+        return _result(con, lead, target, as_of)
 
 
 def refuse_lead(
@@ -161,5 +158,4 @@ def refuse_lead(
             as_of,
             {"reason": reason, "contact": contact.value if contact else None},
         )
-        late = _leave_new(con, lead, as_of) if lead.status is Status.NEW else False
-    return _result(lead, target, late)
+        return _result(con, lead, target, as_of)

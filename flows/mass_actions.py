@@ -38,6 +38,13 @@ def _product_code(con: store.Connection, given: str) -> str:
     return product
 
 
+def _record(
+    con: store.Connection, leads: pl.DataFrame, kind: EventKind, sc_id: str, when: datetime, detail: pl.Expr
+) -> None:
+    """The SC's mass action in the history of every lead it touched, the SC as its actor."""
+    repo.record_events(con, leads, kind, f"sc:{sc_id}", when, detail=detail)
+
+
 @flow(name="assign-managers")
 def assign_managers(
     sc_id: str,
@@ -75,14 +82,8 @@ def assign_managers(
         )
         check_history(repo.history_after(con, dealt, when))
         repo.apply_managers(con, dealt)
-        repo.record_events(
-            con,
-            dealt,
-            EventKind.MANAGER_ASSIGNED,
-            f"sc:{sc_id}",
-            when,
-            detail=pl.struct("manager_id", "previous_manager"),
-        )
+        dealt_by = pl.struct("manager_id", "previous_manager")
+        _record(con, dealt, EventKind.MANAGER_ASSIGNED, sc_id, when, dealt_by)
     got = dict(dealt.group_by("manager_id").len().iter_rows())
     return {
         "selected": selection.height,
@@ -128,14 +129,7 @@ def distribute(
         plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
         check_history(repo.history_after(con, plan, when))
         repo.apply_plan(con, plan)
-        repo.record_events(
-            con,
-            plan,
-            EventKind.PLANNED,
-            f"sc:{sc_id}",
-            when,
-            detail=pl.struct(pl.col("planned_on").cast(pl.String)),
-        )
+        _record(con, plan, EventKind.PLANNED, sc_id, when, pl.struct(pl.col("planned_on").cast(pl.String)))
     per_day = plan.group_by("planned_on").len().sort("planned_on")
     return {
         "planned": plan.height,

@@ -18,6 +18,7 @@ import polars as pl
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from adapters.markers import read_marker
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
@@ -113,14 +114,8 @@ def _sha256(path: Path) -> str:
 def _manifest(folder: Path) -> dict[str, list[str]] | None:
     """What an earlier report wrote into a table folder (file name → SHA-256 digests it may
     have), or None when the folder holds no manifest of the report's."""
-    path = folder / MANIFEST
-    if path.is_symlink() or not path.is_file():
-        return None
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("generator") != GENERATOR:
+    recorded = read_marker(folder / MANIFEST, GENERATOR)
+    if recorded is None:
         return None
     files = recorded.get("files")
     if not isinstance(files, dict):

@@ -109,6 +109,23 @@ class BillingEvent(StrEnum):
     PERIOD = "period"
 
 
+class Contact(StrEnum):
+    """How the client was reached when a lead is taken or refused (SPEC §3, §8.2.3); kept in
+    the `lead_events` detail."""
+
+    CALL = "call"
+    MEETING = "meeting"
+
+
+class Stage(StrEnum):
+    """The steps of a sale recorded on a lead in work; kept in the `lead_events` detail."""
+
+    OFFER_MADE = "offer_made"
+    DEMO_HELD = "demo_held"
+    INVOICE_AGREED = "invoice_agreed"
+    INVOICE_ISSUED = "invoice_issued"
+
+
 class EventKind(StrEnum):
     """Kinds of `lead_events` rows: the lead's history."""
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from schemas.enums import LeadType, Status
+from schemas.enums import Contact, LeadType, Status
 from schemas.errors import PipelineError
 
 
@@ -20,18 +20,6 @@ class Action(StrEnum):
     STAGE = "stage"  # a step of the sale, recorded in the history
     CLOSE = "close"  # completed, under the rule of the lead's type (§4)
     REFUSE = "refuse"  # the client refused
-
-
-class Contact(StrEnum):
-    CALL = "call"
-    MEETING = "meeting"
-
-
-class Stage(StrEnum):
-    OFFER_MADE = "offer_made"
-    DEMO_HELD = "demo_held"
-    INVOICE_AGREED = "invoice_agreed"
-    INVOICE_ISSUED = "invoice_issued"
 
 
 TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED})

@@ -1,7 +1,9 @@
-"""Helpers the test modules share: the `pp` command line in-process, and reading a warehouse."""
+"""Helpers the test modules share: the `pp` command line in-process or in a process of its own,
+and reading a warehouse."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +24,12 @@ def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`pp ARGS` started in a process of its own, as a second user would; its output as text."""
+    pp = str(Path(sys.executable).with_name("pp"))
+    return subprocess.Popen([pp, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -13,7 +14,7 @@ from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
-from tasks.lifecycle import Contact
+from schemas.enums import Contact
 from tests.test_reference import _upper_case_products
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -32,26 +33,14 @@ def _csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def _ingest(warehouse: Path, feed: Path, rows: list[dict], **options: Any) -> dict:
+    """A feed of `rows` written to `feed` and ingested into the warehouse."""
+    return ingest_feed(path=str(_csv(feed, rows)), warehouse=str(warehouse), **options)
+
+
 def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_path):
-    ingest_feed(
-        path=str(
-            _csv(
-                tmp_path / "base.csv",
-                [
-                    {
-                        "inn": BUYER,
-                        "region": "77",
-                        "product": "extern",
-                        "phone": "89123456789",
-                        "external_id": "1",
-                    },
-                ],
-            )
-        ),
-        source="call_base",
-        as_of=AS_OF,
-        warehouse=str(warehouse),
-    )
+    base = {"inn": BUYER, "region": "77", "product": "extern", "phone": "89123456789", "external_id": "1"}
+    _ingest(warehouse, tmp_path / "base.csv", [base], source="call_base", as_of=AS_OF)
     ((lead_id, sc_id),) = _query(warehouse, "SELECT lead_id, sc_id FROM leads")
     take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=AS_OF + timedelta(hours=1))
 
@@ -131,67 +120,52 @@ def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_
     assert _query(warehouse, tables) == before
 
     # from now on the subscriber's active period shapes new leads: upsell, at the period's SC
-    ingest_feed(
-        path=str(
-            _csv(
-                tmp_path / "late.csv",
-                [
-                    {
-                        "inn": SUBSCRIBER,
-                        "region": "66",
-                        "product": "extern",
-                        "phone": "89123456780",
-                        "external_id": "2",
-                    },
-                ],
-            )
-        ),
-        source="call_base",
-        as_of=at,
-        warehouse=str(warehouse),
-    )
+    late = {
+        "inn": SUBSCRIBER,
+        "region": "66",
+        "product": "extern",
+        "phone": "89123456780",
+        "external_id": "2",
+    }
+    _ingest(warehouse, tmp_path / "late.csv", [late], source="call_base", as_of=at)
     assert _query(warehouse, f"SELECT lead_type, sc_id FROM leads WHERE inn = '{SUBSCRIBER}'") == [
         ("upsell", "sc-ekb-2")
     ]
 
     # an SC's own lead (§8.1.3): the SC's temperature and type; a connection for a client
     # with an active period is "connection without a sale" (§8.2.1); fictitious contacts refused
-    own = ingest_feed(
-        path=str(
-            _csv(
-                tmp_path / "own.csv",
-                [
-                    {
-                        "inn": SUBSCRIBER,
-                        "product": "extern",
-                        "phone": "+79161234567",
-                        "lead_type": "Подключение",
-                        "temperature": "горячая",
-                        "external_id": "o1",
-                    },
-                    {
-                        "inn": STRANGER,
-                        "product": "extern",
-                        "phone": "+79161234568",
-                        "lead_type": "service",
-                        "temperature": "cold",
-                        "external_id": "o2",
-                    },
-                    {
-                        "inn": STRANGER,
-                        "product": "elba",
-                        "phone": "+7 999 999-99-99",
-                        "lead_type": "service",
-                        "temperature": "warm",
-                        "external_id": "o3",
-                    },
-                ],
-            )
-        ),
+    own = _ingest(
+        warehouse,
+        tmp_path / "own.csv",
+        [
+            {
+                "inn": SUBSCRIBER,
+                "product": "extern",
+                "phone": "+79161234567",
+                "lead_type": "Подключение",
+                "temperature": "горячая",
+                "external_id": "o1",
+            },
+            {
+                "inn": STRANGER,
+                "product": "extern",
+                "phone": "+79161234568",
+                "lead_type": "service",
+                "temperature": "cold",
+                "external_id": "o2",
+            },
+            {
+                "inn": STRANGER,
+                "product": "elba",
+                "phone": "+7 999 999-99-99",
+                "lead_type": "service",
+                "temperature": "warm",
+                "external_id": "o3",
+            },
+        ],
         source="sc_created",
         sc_id="sc-kgd-1",
         as_of=at,
-        warehouse=str(warehouse),
     )
     assert own["quarantine_reasons"] == {"fictitious_phone": 1, "not_new_sale": 1}
     assert _query(warehouse, f"SELECT sc_id, temperature, lead_type FROM leads WHERE inn = '{STRANGER}'") == [

@@ -13,9 +13,8 @@ from typing import Any, get_args
 import pytest
 
 from flows import cli
-from schemas.enums import LeadType, Temperature
+from schemas.enums import Contact, LeadType, Stage, Temperature
 from schemas.rules import source_rules
-from tasks.lifecycle import Contact, Stage
 from tests.support import run
 
 T0 = datetime(2026, 3, 3, 7, tzinfo=UTC)  # Tuesday 09:00 in Kaliningrad, where region 39's SC is

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+from tests.support import start
 
-PP = str(Path(sys.executable).with_name("pp"))
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -34,21 +33,15 @@ def _feed(tmp_path: Path, name: str, inns: list[str]) -> Path:
 
 
 def _ingest(warehouse: Path, feed: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            PP,
-            "--warehouse",
-            str(warehouse),
-            "ingest",
-            str(feed),
-            "--source",
-            "call_base",
-            "--as-of",
-            "2026-03-02T09:00:00+03:00",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return start(
+        "--warehouse",
+        str(warehouse),
+        "ingest",
+        str(feed),
+        "--source",
+        "call_base",
+        "--as-of",
+        "2026-03-02T09:00:00+03:00",
         env=env,
     )
 

@@ -13,9 +13,8 @@ from demo.synthetic import synthetic_feed, write_feed
 from flows.ingest import ingest_feed
 from flows.lead_actions import take_lead
 from flows.sweeps import sweep_sla
-from schemas.enums import ReasonCode
+from schemas.enums import Contact, ReasonCode
 from schemas.errors import PipelineError
-from tasks.lifecycle import Contact
 from tests.support import query
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -144,40 +143,11 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
 
 
 def test_a_client_without_inn_is_matched_by_phone(warehouse, tmp_path):
-    _ingest(
-        warehouse,
-        _feed(
-            tmp_path,
-            "a.csv",
-            [
-                {
-                    "inn": "7707083893",
-                    "region": "77",
-                    "product": "elba",
-                    "phone": "89123456789",
-                    "external_id": "a",
-                }
-            ],
-        ),
-        "demo_order",
-    )
-    _ingest(
-        warehouse,
-        _feed(
-            tmp_path,
-            "b.csv",
-            [
-                {
-                    "inn": None,
-                    "region": "77",
-                    "product": "elba",
-                    "phone": "+7 912 345-67-89",
-                    "external_id": "b",
-                }
-            ],
-        ),
-        "callback_order",
-    )
+    row = {"region": "77", "product": "elba"}
+    first = {**row, "inn": "7707083893", "phone": "89123456789", "external_id": "a"}
+    _ingest(warehouse, _feed(tmp_path, "a.csv", [first]), "demo_order")
+    again = {**row, "inn": None, "phone": "+7 912 345-67-89", "external_id": "b"}
+    _ingest(warehouse, _feed(tmp_path, "b.csv", [again]), "callback_order")
     assert query(warehouse, "SELECT count(*) FROM leads").item() == 1
     assert query(warehouse, "SELECT temperature FROM leads").item() == "hot"
 
@@ -196,23 +166,8 @@ def test_a_closed_lead_does_not_absorb_a_new_one(warehouse, tmp_path):
 
 def test_hot_deadline_follows_the_production_calendar_in_the_sc_zone(warehouse, tmp_path):
     # Friday 2026-03-06 16:30 Moscow; Monday 9 March is a holiday: due Tuesday 10:30 Moscow
-    _ingest(
-        warehouse,
-        _feed(
-            tmp_path,
-            "a.csv",
-            [
-                {
-                    "inn": "7707083893",
-                    "region": "77",
-                    "product": "diadoc",
-                    "phone": "89123456789",
-                    "external_id": "a",
-                }
-            ],
-        ),
-        "connection_request",
-    )
+    row = {"inn": "7707083893", "region": "77", "product": "diadoc", "phone": "89123456789"}
+    _ingest(warehouse, _feed(tmp_path, "a.csv", [{**row, "external_id": "a"}]), "connection_request")
     lead = query(
         warehouse, "SELECT l.accept_deadline, s.timezone FROM leads l JOIN service_centers s USING (sc_id)"
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +30,7 @@ from tasks.landing import (
     unexpected_error_line,
     worth_listing,
 )
-from tests.support import query, run
+from tests.support import query, run, start
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -461,21 +459,18 @@ def test_a_folder_it_cannot_write_is_one_line(tmp_path, monkeypatch):
 # --- the command line -------------------------------------------------------------------------
 
 
+def _ingest_landing(warehouse: Path, root: Path) -> tuple[str, ...]:
+    """The arguments of `pp ingest-landing` over `root` at the tests' instant."""
+    as_of = "2026-03-02T09:00:00+03:00"
+    return ("--warehouse", str(warehouse), "ingest-landing", str(root), "--as-of", as_of)
+
+
 def test_the_command_prints_the_table(monkeypatch, capsys, warehouse, tmp_path):
     root = tmp_path / "landing"
     _drop(root / "call_base", "calls.csv", INNS[:2])
     (root / "call_base" / "bad.csv").write_text("inn,region\n", encoding="utf-8")
 
-    code, out, err = run(
-        monkeypatch,
-        capsys,
-        "--warehouse",
-        str(warehouse),
-        "ingest-landing",
-        str(root),
-        "--as-of",
-        "2026-03-02T09:00:00+03:00",
-    )
+    code, out, err = run(monkeypatch, capsys, *_ingest_landing(warehouse, root))
 
     assert code == 0, err
     assert "1 ingested, 1 failed" in out
@@ -504,25 +499,7 @@ def test_two_runs_at_once_take_each_file_once(warehouse, tmp_path):
         "COLUMNS": "250",
         "PP_LANDING_SETTLE_SECONDS": "3",  # both runs list the files before either claims them
     }
-    pp = str(Path(sys.executable).with_name("pp"))
-    runs = [
-        subprocess.Popen(
-            [
-                pp,
-                "--warehouse",
-                str(warehouse),
-                "ingest-landing",
-                str(root),
-                "--as-of",
-                "2026-03-02T09:00:00+03:00",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(2)
-    ]
+    runs = [start(*_ingest_landing(warehouse, root), env=env) for _ in range(2)]
     printed = []
     for process in runs:
         out, err = process.communicate(timeout=240)

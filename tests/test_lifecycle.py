@@ -9,15 +9,13 @@ import duckdb
 import pytest
 
 from flows.lead_actions import close_lead, postpone_lead, refuse_lead, stage_lead, take_lead
-from schemas.enums import LeadType, Status
+from schemas.enums import Contact, LeadType, Stage, Status
 from schemas.errors import PipelineError
 from tasks.lifecycle import (
     CLOSE_RULES,
     TERMINAL,
     TRANSITIONS,
     Action,
-    Contact,
-    Stage,
     check_close,
     check_refuse,
     next_status,

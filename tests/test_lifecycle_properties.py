@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from flows.initialise import init_warehouse
 from flows.lead_actions import close_lead, postpone_lead, refuse_lead, stage_lead, take_lead
+from schemas.enums import Contact, Stage
 from schemas.errors import PipelineError
-from tasks.lifecycle import Contact, Stage
 
 T0 = datetime(2026, 3, 10, 6, tzinfo=UTC)
 TYPES = ["connection", "service", "activation", "upsell"]

@@ -60,6 +60,11 @@ def queue_notices(
     return outbox.insert_notices(con, plan_notices(leads, as_of=as_of, cause=cause, digest_hour=9))
 
 
+def _hot(*sc_ids: str) -> list[dict[str, Any]]:
+    """One hot lead at each of the SCs, for `_assign`."""
+    return [{"sc_id": sc_id, "temperature": "hot"} for sc_id in sc_ids]
+
+
 def _settings(warehouse: Path) -> Settings:
     return load_settings(warehouse=warehouse)
 
@@ -254,7 +259,7 @@ def test_the_digest_lists_the_window_and_turns_at_nine_local_in_two_zones(wareho
 
 def test_server_down_then_up_delivers_once_with_attempts_counted(warehouse, smtp):
     smtp.stop()
-    _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    _assign(warehouse, _hot("sc-msk-1"), T0)
     settings = _settings(warehouse)
     down = deliver(settings, T0)
     assert (down.due, down.sent, down.retry_later) == (1, 0, 1)
@@ -285,7 +290,7 @@ def test_server_down_then_up_delivers_once_with_attempts_counted(warehouse, smtp
 def test_back_off_doubles_and_gives_up_after_the_last_attempt(warehouse, smtp, monkeypatch):
     smtp.stop()
     monkeypatch.setenv("PP_NOTIFY_MAX_ATTEMPTS", "3")
-    _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    _assign(warehouse, _hot("sc-msk-1"), T0)
     settings = _settings(warehouse)
     deliver(settings, T0)
     deliver(settings, T0 + timedelta(minutes=5))
@@ -299,11 +304,7 @@ def test_back_off_doubles_and_gives_up_after_the_last_attempt(warehouse, smtp, m
 
 def test_a_refused_address_is_failed_and_reported_the_others_delivered(warehouse, smtp):
     smtp.collector.refused.add(ADDRESS["sc-msk-1"])
-    _assign(
-        warehouse,
-        [{"sc_id": "sc-msk-1", "temperature": "hot"}, {"sc_id": "sc-ekb-1", "temperature": "hot"}],
-        T0,
-    )
+    _assign(warehouse, _hot("sc-msk-1", "sc-ekb-1"), T0)
     summary = deliver(_settings(warehouse), T0)
     assert (summary.sent, summary.failed, summary.retry_later) == (1, 1, 0)
     (failure,) = summary.failures
@@ -315,7 +316,7 @@ def test_a_refused_address_is_failed_and_reported_the_others_delivered(warehouse
 
 
 def test_a_crash_between_send_and_mark_resends_with_the_same_message_id(warehouse, smtp, monkeypatch):
-    _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    _assign(warehouse, _hot("sc-msk-1"), T0)
     settings = _settings(warehouse)
 
     def crash(*args: Any, **kwargs: Any) -> None:
@@ -363,7 +364,7 @@ def test_a_hundred_scs_in_one_run(warehouse, smtp, monkeypatch):
 
 def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkeypatch):
     monkeypatch.setenv("PP_BASE_URL", BASE_URL)
-    ids = _assign(warehouse, [{"sc_id": "sc-ekb-1", "temperature": "hot"}], T0)
+    ids = _assign(warehouse, _hot("sc-ekb-1"), T0)
     settings = _settings(warehouse)
     assert settings.smtp_host is None and settings.outbox == warehouse.parent / "outbox"
     summary = deliver(settings, T0)
@@ -380,7 +381,7 @@ def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkey
 
 
 def test_queueing_is_idempotent_and_a_transfer_is_announced_to_the_new_sc(warehouse, smtp):
-    (lead_id,) = _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    (lead_id,) = _assign(warehouse, _hot("sc-msk-1"), T0)
     deadline = T0 + timedelta(hours=3)
     assigned = pl.DataFrame(
         {"lead_id": [lead_id], "sc_id": ["sc-msk-1"], "temperature": ["hot"], "accept_deadline": [deadline]}
@@ -442,11 +443,7 @@ def test_a_lead_the_sla_sweep_assigns_is_announced(warehouse):
 def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(
     warehouse, smtp, column, value, reason
 ):
-    _assign(
-        warehouse,
-        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
-        T0,
-    )
+    _assign(warehouse, _hot("sc-ekb-1", "sc-msk-1"), T0)
     _set_centre(warehouse, "sc-ekb-1", **{column: value})  # sorted first: taken before the good one
     summary = deliver(_settings(warehouse), T0)
     assert (summary.due, summary.sent, summary.retry_later, summary.failed) == (2, 1, 0, 1)
@@ -470,11 +467,7 @@ def test_a_message_whose_rendering_raises_fails_alone_without_client_data(wareho
         return real_render(letter, leads, as_of=as_of)
 
     monkeypatch.setattr(notify_module, "render", render)
-    _assign(
-        warehouse,
-        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
-        T0,
-    )
+    _assign(warehouse, _hot("sc-ekb-1", "sc-msk-1"), T0)
     summary = deliver(_settings(warehouse), T0)
     assert (summary.sent, summary.failed) == (1, 1)
     assert summary.failures[0]["last_error"] == "cannot build the message: KeyError while rendering it"
@@ -486,11 +479,7 @@ def test_an_address_smtplib_refuses_before_the_server_fails_alone(warehouse, smt
     smtp.smtputf8 = False
     smtp.start()
     _set_centre(warehouse, "sc-ekb-1", notify_email="заявки@урал-контур.рф")
-    _assign(
-        warehouse,
-        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
-        T0,
-    )
+    _assign(warehouse, _hot("sc-ekb-1", "sc-msk-1"), T0)
     summary = deliver(_settings(warehouse), T0)
     assert (summary.sent, summary.retry_later, summary.failed) == (1, 0, 1)
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]  # the same session goes on
@@ -513,7 +502,7 @@ def test_an_address_smtplib_refuses_before_the_server_fails_alone(warehouse, smt
 def test_a_sender_no_message_could_carry_is_one_error_and_fails_nothing(
     warehouse, monkeypatch, capsys, sender, problem
 ):
-    _assign(warehouse, [{"sc_id": "sc-msk-1", "temperature": "hot"}], T0)
+    _assign(warehouse, _hot("sc-msk-1"), T0)
     monkeypatch.setenv("PP_MAIL_FROM", sender)
     code, _out, err = cli_run(monkeypatch, capsys, "--warehouse", str(warehouse), "notify")
     assert code == 2
@@ -559,8 +548,8 @@ def test_an_sc_id_never_leads_an_outbox_file_out_of_the_folder(warehouse, monkey
 # --- flows and the command line -------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("prefect_server")
-def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(warehouse, smtp, tmp_path):
+def _ingest_two_callbacks(warehouse: Path, tmp_path: Path) -> None:
+    """Two hot callback orders, one from region 66 and one from 77, both assigned at T0."""
     from flows.ingest import ingest_feed
 
     feed = tmp_path / "callbacks.csv"
@@ -572,6 +561,13 @@ def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(w
     )
     summary = ingest_feed(path=str(feed), source="callback_order", as_of=T0, warehouse=str(warehouse))
     assert summary["assigned"] == 2
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(warehouse, smtp, tmp_path):
+    from flows.ingest import ingest_feed
+
+    _ingest_two_callbacks(warehouse, tmp_path)
     holders = dict(query(warehouse, "SELECT sc_id, notify_email FROM service_centers").rows())
     expected = sorted(holders[sc] for sc in query(warehouse, "SELECT sc_id FROM leads")["sc_id"])
     assert sorted(r.recipients[0] for r in smtp.received) == expected  # sent before the flow returned
@@ -615,11 +611,7 @@ def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_r
     from tests.support import run
 
     _set_centre(warehouse, "sc-ekb-1", name="ООО «Урал-Контур\nСервис»")
-    _assign(
-        warehouse,
-        [{"sc_id": "sc-ekb-1", "temperature": "hot"}, {"sc_id": "sc-msk-1", "temperature": "hot"}],
-        T0,
-    )
+    _assign(warehouse, _hot("sc-ekb-1", "sc-msk-1"), T0)
     code, out, err = run(
         monkeypatch, capsys, "--warehouse", str(warehouse), "notify", "--as-of", T0.isoformat()
     )
@@ -635,19 +627,9 @@ def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_r
 
 @pytest.mark.usefixtures("prefect_server")
 def test_the_immediate_send_after_an_ingest_is_not_stopped_by_one_bad_sc(warehouse, smtp, tmp_path):
-    from flows.ingest import ingest_feed
-
     for sc_id in ("sc-msk-1", "sc-msk-2"):  # every SC of region 77
         _set_centre(warehouse, sc_id, name=f"{sc_id}\nwith a line break")
-    feed = tmp_path / "callbacks.csv"
-    feed.write_text(
-        "inn,region,product,phone,external_id\n"
-        "6663003127,66,extern,+73432223344,a\n"
-        "7707083893,77,extern,+74956623311,b\n",
-        encoding="utf-8",
-    )
-    summary = ingest_feed(path=str(feed), source="callback_order", as_of=T0, warehouse=str(warehouse))
-    assert summary["assigned"] == 2
+    _ingest_two_callbacks(warehouse, tmp_path)
     good = query(
         warehouse, "SELECT notify_email FROM leads JOIN service_centers USING (sc_id) WHERE region = '66'"
     )

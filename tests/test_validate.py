@@ -167,22 +167,38 @@ def test_generated_fictitious_patterns() -> None:
     assert "9123456789" not in patterns
 
 
+FICTITIOUS_PHONES = [
+    ("+79999999999", True),
+    ("+70000000000", True),
+    ("+71234567890", True),
+    ("+79876543210", True),
+    ("+74567890123", True),
+    ("+79123456789", False),
+    ("+78005553535", False),
+    (None, False),
+]
+PLACEHOLDER_EMAILS = [
+    ("ivan@example.com", True),
+    ("ivan@mail.example.com", True),  # a subdomain of a placeholder domain
+    ("ivan@anything.test", True),  # a reserved top-level domain
+    ("test@company.ru", True),
+    ("noemail@company.ru", True),
+    ("test+1@company.ru", True),
+    ("ivan@notexample.com", False),
+    ("ivan@mail.ru", False),
+    ("tester@company.ru", False),
+    ("ivan.test@company.ru", False),
+    (None, False),
+]
+
+
 @pytest.mark.parametrize(
-    ("phone", "fictitious"),
-    [
-        ("+79999999999", True),
-        ("+70000000000", True),
-        ("+71234567890", True),
-        ("+79876543210", True),
-        ("+74567890123", True),
-        ("+79123456789", False),
-        ("+78005553535", False),
-        (None, False),
-    ],
+    ("is_placeholder", "contact", "expected"),
+    [(phone_is_fictitious, *case) for case in FICTITIOUS_PHONES]
+    + [(email_is_placeholder, *case) for case in PLACEHOLDER_EMAILS],
 )
-def test_phone_is_fictitious(phone: str | None, fictitious: bool) -> None:
-    expr = phone_is_fictitious(pl.col("x"), load_placeholders())
-    assert column([phone], expr) == [fictitious]
+def test_placeholder_contacts_are_caught(is_placeholder, contact: str | None, expected: bool) -> None:
+    assert column([contact], is_placeholder(pl.col("x"), load_placeholders())) == [expected]
 
 
 def test_listed_placeholder_phones_are_fictitious() -> None:
@@ -218,27 +234,6 @@ def test_every_listed_placeholder_is_caught() -> None:
     emails = [f"ivan@{domain}" for domain in sorted(placeholders.email_domains)]
     emails += [f"{local}@company.ru" for local in sorted(placeholders.email_locals)]
     assert all(column(emails, email_is_placeholder(pl.col("x"), placeholders)))
-
-
-@pytest.mark.parametrize(
-    ("email", "placeholder"),
-    [
-        ("ivan@example.com", True),
-        ("ivan@mail.example.com", True),  # a subdomain of a placeholder domain
-        ("ivan@anything.test", True),  # a reserved top-level domain
-        ("test@company.ru", True),
-        ("noemail@company.ru", True),
-        ("test+1@company.ru", True),
-        ("ivan@notexample.com", False),
-        ("ivan@mail.ru", False),
-        ("tester@company.ru", False),
-        ("ivan.test@company.ru", False),
-        (None, False),
-    ],
-)
-def test_email_is_placeholder(email: str | None, placeholder: bool) -> None:
-    expr = email_is_placeholder(pl.col("x"), load_placeholders())
-    assert column([email], expr) == [placeholder]
 
 
 def test_reference_lists_load() -> None:

@@ -16,6 +16,12 @@ from warehouse.store import Connection, frame, insert, run, run_script, scalar, 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
 
 
+def _first_row(con: Connection, query: str, params: list[Any]) -> dict[str, Any] | None:
+    """The first row a lookup finds, by column name, or None when it finds none."""
+    found = frame(con, query, params)
+    return found.row(0, named=True) if found.height else None
+
+
 def next_id(con: Connection, table: str, column: str) -> int:
     """The next free id of a table (writers are serialised, one transaction at a time)."""
     return int(scalar(con, f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"'))
@@ -65,8 +71,7 @@ def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
 
 
 def feed_by_sha(con: Connection, sha256: str) -> dict[str, Any] | None:
-    found = frame(con, "SELECT * FROM feeds WHERE sha256 = ?", [sha256])
-    return found.row(0, named=True) if found.height else None
+    return _first_row(con, "SELECT * FROM feeds WHERE sha256 = ?", [sha256])
 
 
 def client_usage(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -320,18 +325,16 @@ def complete_leads(con: Connection, completions: pl.DataFrame) -> None:
 
 def lead_state(con: Connection, lead_id: int) -> dict[str, Any] | None:
     """status, lead_type, sc_id, inn, product, accept_deadline of the lead, if it exists."""
-    found = frame(
+    return _first_row(
         con,
         "SELECT status, lead_type, sc_id, inn, product, accept_deadline FROM leads WHERE lead_id = ?",
         [lead_id],
     )
-    return found.row(0, named=True) if found.height else None
 
 
 def invoice(con: Connection, invoice_id: str) -> dict[str, Any] | None:
     """inn, product, paid_at of the invoice, if it is known."""
-    found = frame(con, "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id])
-    return found.row(0, named=True) if found.height else None
+    return _first_row(con, "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id])
 
 
 def mark_taken(con: Connection, lead_id: int, status: str, as_of: datetime) -> None:
@@ -494,12 +497,11 @@ def client_open_leads(con: Connection, inn: str, product: str, to_sc: str) -> pl
 
 def sanction(con: Connection, sanction_id: int) -> dict[str, Any] | None:
     """kind, sc_id, starts_at, ends_at, lifted_at of the measure, if it exists."""
-    found = frame(
+    return _first_row(
         con,
         "SELECT kind, sc_id, starts_at, ends_at, lifted_at FROM sanctions WHERE sanction_id = ?",
         [sanction_id],
     )
-    return found.row(0, named=True) if found.height else None
 
 
 def lift_sanction(con: Connection, sanction_id: int, as_of: datetime, by: str) -> None:
