@@ -443,6 +443,8 @@ def sweep_sla_command(
         f"no SC to transfer to: {result['transfer_no_target']:,}; "
         f"waiting leads assigned: {result['waiting_assigned']:,}"
     )
+    if result.get("calendar_warning"):
+        err.print(f"pp: warning: {result['calendar_warning']}", soft_wrap=True)
 
 
 @sweep_app.command("bookings")
@@ -813,3 +815,33 @@ def main() -> None:
 def _fail(message: str, status: int = 2) -> NoReturn:
     err.print(f"pp: error: {message}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(status)
+
+
+calendar_app = typer.Typer(no_args_is_help=True, help="The production calendar `pp init` stored.")
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("status")
+def calendar_status_command(as_of: AsOf = None, as_json: Json = False) -> None:
+    """How far the production calendar is confirmed, and where each year's days come from."""
+    from flows.initialise import calendar_status
+    from schemas.instants import resolve_as_of
+    from tasks.calendar_status import SOURCE_WORDING, CalendarSource
+
+    status = calendar_status(_warehouse(), resolve_as_of(parse_as_of(as_of)))
+    if as_json:
+        print_json(status)
+        return
+    years: pl.DataFrame = status["years"]  # type: ignore[assignment]
+    confirmed = status["confirmed_to"]
+    span = "no year" if confirmed is None else f"{status['first_year']}-{confirmed}"
+    out.print(f"production calendar {status['first_year']}-{status['last_year']}; confirmed {span}")
+    table = Table(title="years", title_justify="left")
+    for column in ("year", "source", "confirmed", "days overridden"):
+        table.add_column(column)
+    for year, source, is_confirmed, overridden in years.iter_rows():
+        wording = SOURCE_WORDING[CalendarSource(source)]
+        table.add_row(str(year), wording, "yes" if is_confirmed else "no", str(overridden))
+    out.print(table)
+    if status["warning"]:
+        err.print(f"pp: warning: {status['warning']}", soft_wrap=True)

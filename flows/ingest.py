@@ -58,6 +58,7 @@ class FeedSummary:
     assigned: int = 0
     unassigned: int = 0
     already_loaded: bool = False
+    deadlines_in_unconfirmed_years: int = 0  # hot deadlines on a calendar no decree confirms yet
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -354,6 +355,7 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         quarantine_reasons={
             k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
         },
+        deadlines_in_unconfirmed_years=repo.unconfirmed_deadlines(con, feed_id=ctx.feed_id),
     )
     repo.insert_feed(
         con,
@@ -377,6 +379,10 @@ def publish_summary(summary: FeedSummary) -> None:
     rows = [{"measure": k, "value": getattr(summary, k)} for k in FEED_COUNTS] + [
         {"measure": f"quarantine: {k}", "value": v} for k, v in summary.quarantine_reasons.items()
     ]
+    if summary.deadlines_in_unconfirmed_years:  # computed on a calendar no decree confirms yet
+        rows.append(
+            {"measure": "deadlines_in_unconfirmed_years", "value": summary.deadlines_in_unconfirmed_years}
+        )
     create_table_artifact(
         key=f"feed-{summary.feed_id}",
         table=rows,

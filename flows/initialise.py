@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from adapters.reference_files import read_reference
 from schemas.rules import WORKING_CALENDAR_YEARS
 from tasks.calendar import production_calendar
+from tasks.calendar_status import calendar_years, confirmed_to, renewal_warning
 from warehouse import repository as repo
 from warehouse import store
 
@@ -26,5 +28,22 @@ def init_warehouse(warehouse: Path, reference: Path | None = None) -> dict[str, 
         counts = repo.load_reference(con, tables)
         overrides = tables.get("calendar")
         repo.replace_working_calendar(con, production_calendar(*WORKING_CALENDAR_YEARS, overrides))
+        repo.replace_calendar_years(con, calendar_years(*WORKING_CALENDAR_YEARS, overrides))
         version = store.schema_version(con)
     return {"schema_version": version, "migrations_applied": applied, "loaded": counts}
+
+
+def calendar_status(warehouse: Path, as_of: datetime) -> dict[str, object]:
+    """`pp calendar status`: the years `pp init` recorded, how far they are confirmed, and
+    the warning sweeps give at `as_of` (None when there is none)."""
+    with store.reader(warehouse) as con:
+        store.require_schema(con, warehouse)
+        years = repo.calendar_years(con)
+    confirmed = confirmed_to(years)
+    return {
+        "first_year": years["year"].min(),
+        "last_year": years["year"].max(),
+        "confirmed_to": confirmed,
+        "warning": renewal_warning(as_of, confirmed),
+        "years": years,
+    }

@@ -22,6 +22,7 @@ from adapters.markers import read_marker
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
+from tasks.calendar_status import confirmed_to, renewal_warning
 from tasks.periods import Period, parse_period, period_of_day
 from tasks.report import GENERATOR, GENERATOR_TAG, render_html, take_time_summary, take_times
 from tasks.spreadsheets import neutralise_formulas
@@ -66,7 +67,15 @@ def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, 
     return frames
 
 
-def publish(period: Period, frames: dict[str, pl.DataFrame], written: str) -> None:
+def read_calendar_warning(warehouse: Path, as_of: datetime) -> str | None:
+    """What the report's banner says while the production calendar is about to run out."""
+    with store.reader(warehouse) as con:
+        return renewal_warning(as_of, confirmed_to(repo.calendar_years(con)))
+
+
+def publish(
+    period: Period, frames: dict[str, pl.DataFrame], written: str, calendar_warning: str | None = None
+) -> None:
     """A markdown summary and the compliance table as Prefect artifacts, for the UI."""
     sla = frames["sla"]
     in_time, breached = int(sla["taken_in_time"].sum()), int(sla["breached"].sum())
@@ -79,6 +88,8 @@ def publish(period: Period, frames: dict[str, pl.DataFrame], written: str) -> No
         f"- open backlog: {int(frames['backlog']['leads'].sum()):,}",
         f"- written to `{written}`",
     ]
+    if calendar_warning:
+        lines[1:1] = ["", f"> **Production calendar:** {calendar_warning}"]
     key = "report-" + period.name.lower()
     create_markdown_artifact(markdown="\n".join(lines), key=key, description="SPEC §12 summary")
     create_table_artifact(
@@ -279,6 +290,7 @@ def report(
         force=force,
     )
     frames = read_metrics(settings.warehouse, plan.period, plan.as_of)
+    calendar_warning = read_calendar_warning(settings.warehouse, plan.as_of)
     target = plan.target
     try:
         if format == "html":
@@ -293,6 +305,7 @@ def report(
                 funnel_frame=frames["funnel"],
                 conversion=frames["conversion"],
                 notifications=frames["notifications"],
+                calendar_warning=calendar_warning,
             )
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, lambda staged: staged.write_text(page, encoding="utf-8"))
@@ -301,6 +314,11 @@ def report(
             _write_tables(target, frames, format)
     except OSError as exc:
         raise PipelineError(f"cannot write {target}: {exc.strerror or exc}; choose another --out") from exc
-    publish(plan.period, frames, str(target))
+    publish(plan.period, frames, str(target), calendar_warning)
     tables = {name: data.height for name, data in frames.items()}
-    return {"period": plan.period.name, "written": str(target), "tables": tables}
+    return {
+        "period": plan.period.name,
+        "written": str(target),
+        "tables": tables,
+        "calendar_warning": calendar_warning,
+    }

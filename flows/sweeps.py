@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.notify import send_immediate
 from schemas.enums import EventKind, Temperature, TransferReason
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.assign import choose_transfer_targets
+from tasks.calendar_status import confirmed_to, renewal_warning
 from tasks.placement import choose_centres, place, transfer
 from warehouse import outbox, store
 from warehouse import repository as repo
@@ -23,9 +24,10 @@ def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
     warehouse: str | None = None,
-) -> dict[str, int]:
+) -> dict[str, int | str | None]:
     """Record leads still `new` past their deadline, once per lead and deadline; move the
-    breached ones the transfer policy allows to another SC; place leads that waited for one."""
+    breached ones the transfer policy allows to another SC; place leads that waited for one.
+    Warns when the production calendar is about to run out (`tasks.calendar_status`)."""
     settings = load_settings(warehouse=warehouse)
     when = resolve_as_of(as_of)
     temperatures = (temperature,) if temperature else tuple(Temperature)
@@ -37,6 +39,10 @@ def sweep_sla(
         transferred, stayed = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
         repo.forget_overdue(con)
         reassigned = assign_waiting(con, when, digest_hour=settings.digest_hour)
+        unconfirmed = repo.unconfirmed_deadlines(con)
+        calendar_warning = renewal_warning(when, confirmed_to(repo.calendar_years(con)))
+    if calendar_warning:
+        get_run_logger().warning(calendar_warning)
     if transferred or reassigned:  # committed: their hot leads are announced now (§8)
         send_immediate(settings, when)
     return {
@@ -44,6 +50,8 @@ def sweep_sla(
         "transferred": transferred,
         "transfer_no_target": stayed,
         "waiting_assigned": reassigned,
+        "deadlines_in_unconfirmed_years": unconfirmed,
+        "calendar_warning": calendar_warning,
     }
 
 

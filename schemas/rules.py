@@ -48,6 +48,14 @@ WORKDAY_MINUTES = 9 * 60  # 09:00-18:00
 # The calendar `pp init` writes: the years an --as-of may fall in, and one more, since a hot
 # deadline may run into the next year.
 WORKING_CALENDAR_YEARS = (2015, 2041)
+# The last year whose production calendar is decreed in the `holidays` package pinned in uv.lock
+# (0.109): the last year it carries transferred days off ("substituted from …") or working
+# Saturdays (`weekend_workdays`) for RU — 2027 has them, 2028 on have none. Russia decrees a
+# year's calendar in the autumn before it; raise this with the package once it carries the next.
+CALENDAR_CONFIRMED_BY_PACKAGE = 2027
+# From this day (month, day) of the last confirmed year, sweeps and the report say that next
+# year's calendar is still missing: a decree usually appears in September or October.
+CALENDAR_RENEWAL_NOTICE = (10, 1)
 CONNECTION_BOOKING = timedelta(days=30)  # SPEC §7: a connection lead books client x product
 INVOICE_VALIDITY = timedelta(days=30)  # an invoice without `valid_until` books the client this long
 NEW_SALE_GAP_MONTHS = 6  # SPEC §4.1.1: last use ended more than this long ago

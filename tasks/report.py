@@ -91,8 +91,10 @@ def render_html(
     funnel_frame: pl.DataFrame,
     conversion: pl.DataFrame,
     notifications: pl.DataFrame,
+    calendar_warning: str | None = None,
 ) -> str:
-    """One self-contained page: charts first (inline SVG), the tables behind them after."""
+    """One self-contained page: charts first (inline SVG), the tables behind them after; a
+    banner on top while the production calendar is about to run out (`tasks.calendar_status`)."""
     by_sc = (
         trend.group_by("sc_id", "period_start")
         .agg(pl.col("taken_in_time", "breached").sum())
@@ -143,6 +145,7 @@ def render_html(
         generator_tag=GENERATOR_TAG,
         period=period,
         as_of=as_of.isoformat(),
+        calendar_warning=calendar_warning,
         charts=charts,
         tables=[_table(title, frame) for title, frame in sections],
     )

@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 
-from schemas.enums import EventKind, Temperature
+from schemas.enums import EventKind, Status, Temperature
 from schemas.instants import UTC_US
-from schemas.rules import DATA
+from schemas.rules import DATA, SLA_TERMS
 from warehouse.store import Connection, frame, insert, run, run_script, scalar, sql, staged
 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
@@ -59,6 +59,24 @@ def working_calendar(con: Connection, first_year: int, last_year: int) -> pl.Dat
         " WHERE year(day) BETWEEN $first AND $last ORDER BY day",
         {"first": first_year, "last": last_year},
     )
+
+
+def replace_calendar_years(con: Connection, years: pl.DataFrame) -> int:
+    """Each calendar year's source and whether it is confirmed (`tasks.calendar_status`)."""
+    run(con, "DELETE FROM calendar_years")
+    return insert(con, "calendar_years", years.select("year", "source", "confirmed", "override_days"))
+
+
+def calendar_years(con: Connection) -> pl.DataFrame:
+    """The years `pp init` recorded, in order: year, source, confirmed, override_days."""
+    return frame(con, "SELECT year, source, confirmed, override_days FROM calendar_years ORDER BY year")
+
+
+def unconfirmed_deadlines(con: Connection, *, feed_id: int | None = None) -> int:
+    """Leads still `new` whose working-time deadline falls in an unconfirmed calendar year."""
+    working_time = [t.value for t, term in SLA_TERMS.items() if term.working_minutes is not None]
+    params = {"new": Status.NEW.value, "temperatures": working_time, "feed_id": feed_id}
+    return int(scalar(con, sql("unconfirmed_deadlines"), params))
 
 
 def reference_frames(con: Connection) -> dict[str, pl.DataFrame]:
