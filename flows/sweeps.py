@@ -162,7 +162,7 @@ def assign_waiting(
     )
     repo.insert_bookings(con, placement.bookings)
     outbox.insert_notices(con, placement.notices)
-    return placed.select(PLACED), waiting
+    return placed.select(list(PLACED)), waiting
 
 
 @flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"))
