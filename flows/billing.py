@@ -14,11 +14,13 @@ from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
+from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
+from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind
 from schemas.errors import PipelineError
 from schemas.feed import BILLING_FEED, FeedLayout
-from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
+from schemas.text import printable
 from tasks.billing import validate_billing_rows
 from tasks.codes import code_lookup, product_lookup
 from tasks.quarantine import quarantine_rows, split_malformed
@@ -90,11 +92,11 @@ def billing_batch(
     return counts
 
 
-@flow(name="billing")
+@flow(name="billing", flow_run_name=run_name("billing", "path", instant=False))
 def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Load a billing file; rows_read = applied + already_known + quarantined."""
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     file = Path(path)
     layout = check_billing_file(file, warehouse=settings.warehouse)
     sha = file_sha256(file)
@@ -109,9 +111,12 @@ def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | No
             "centres": code_lookup(reference["service_centers"]["sc_id"]),
         }
         totals: Counter[str] = Counter()
-        for batch in read_batches(layout, batch_rows=settings.batch_rows):
-            totals.update(billing_batch(con, batch, layout, feed_id, when, lookups, settings.feed_timezone))
-            progress.advance("rows", batch.height)
+        with progress_artifact("billing-progress", f"billing {printable(file.name)}", expected_rows(file)):
+            for batch in read_batches(layout, batch_rows=settings.batch_rows):
+                totals.update(
+                    billing_batch(con, batch, layout, feed_id, when, lookups, settings.feed_timezone)
+                )
+                progress.advance("rows", batch.height)
         if totals["rows_read"] == 0:
             raise PipelineError(f"{file.name} has a header but no data rows")
         repo.insert_feed(
@@ -131,12 +136,16 @@ def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | No
                 "unassigned": 0,
             },
         )
+    reasons = {k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")}
+    publish_counts(
+        artifact_key("feed", feed_id),
+        {**{k: totals[k] for k in COUNTS}, **{f"quarantine: {k}": n for k, n in reasons.items()}},
+        f"Feed {feed_id}: {printable(file.name)} (billing)",
+    )
     return {
         "feed_id": feed_id,
         "file_name": file.name,
         "already_loaded": False,
         **{k: totals[k] for k in COUNTS},
-        "quarantine_reasons": {
-            k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
-        },
+        "quarantine_reasons": reasons,
     }

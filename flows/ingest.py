@@ -9,18 +9,20 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
 from flows.notify import send_immediate
+from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
+from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind, ReasonCode, Status
 from schemas.errors import PipelineError
 from schemas.feed import FeedLayout
-from schemas.instants import UTC_US, resolve_as_of
+from schemas.instants import UTC_US
 from schemas.rules import SourceRule, source_rules
 from schemas.settings import Settings, load_settings
+from schemas.text import printable
 from tasks.classify import classify_rows
 from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.dedup import KEY, collapse_batch, plan_merges
@@ -290,7 +292,7 @@ def _write_created(
     outbox.insert_notices(con, placement.notices)
 
 
-@flow(name="ingest-feed")
+@flow(name="ingest-feed", flow_run_name=run_name("ingest", "source", "path", instant=False))
 def ingest_feed(
     path: str,
     source: str,
@@ -301,7 +303,7 @@ def ingest_feed(
 ) -> dict[str, object]:
     """Ingest one feed file: every row becomes or updates exactly one lead, or is quarantined."""
     settings: Settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     request = check_feed(
         Path(path), source=source, product=product, sc_id=sc_id, warehouse=settings.warehouse
     )
@@ -337,9 +339,12 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         digest_hour=settings.digest_hour,
     )
     totals: Counter[str] = Counter()
-    for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
-        totals.update(ingest_batch(con, batch, ctx))
-        progress.advance("rows", batch.height)
+    with progress_artifact(
+        "ingest-progress", f"ingest {printable(name)}", expected_rows(request.layout.path)
+    ):
+        for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
+            totals.update(ingest_batch(con, batch, ctx))
+            progress.advance("rows", batch.height)
     if totals["rows_read"] == 0:
         raise PipelineError(f"{name} has a header but no data rows")
     summary = FeedSummary(
@@ -376,15 +381,12 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
 
 def publish_summary(summary: FeedSummary) -> None:
     """The feed's counts as a Prefect table artifact, for the UI."""
-    rows = [{"measure": k, "value": getattr(summary, k)} for k in FEED_COUNTS] + [
-        {"measure": f"quarantine: {k}", "value": v} for k, v in summary.quarantine_reasons.items()
-    ]
+    counts: dict[str, object] = {k: getattr(summary, k) for k in FEED_COUNTS}
+    counts.update({f"quarantine: {k}": v for k, v in summary.quarantine_reasons.items()})
     if summary.deadlines_in_unconfirmed_years:  # computed on a calendar no decree confirms yet
-        rows.append(
-            {"measure": "deadlines_in_unconfirmed_years", "value": summary.deadlines_in_unconfirmed_years}
-        )
-    create_table_artifact(
-        key=f"feed-{summary.feed_id}",
-        table=rows,
-        description=f"Feed {summary.feed_id}: {summary.file_name} ({summary.source})",
+        counts["deadlines_in_unconfirmed_years"] = summary.deadlines_in_unconfirmed_years
+    publish_counts(
+        artifact_key("feed", summary.feed_id),
+        counts,
+        f"Feed {summary.feed_id}: {printable(summary.file_name)} ({summary.source})",
     )

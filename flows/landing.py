@@ -19,10 +19,11 @@ from typing import Any
 from uuid import uuid4
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
 from flows.billing import check_billing_file, ingest_billing
 from flows.ingest import check_feed, ingest_feed
+from flows.outcomes import publish_table
+from flows.runtime import run_as_of, run_name
 from schemas.errors import PipelineError, WarehouseBusy
 from schemas.rules import source_rules
 from schemas.settings import load_settings
@@ -184,7 +185,7 @@ def _move_aside(held: Path, folder: Path, error: str | None = None) -> Path:
             note.unlink(missing_ok=True)
 
 
-def _ingest(held: Path, file: Dropped, as_of: datetime | None, warehouse: Path) -> dict[str, Any]:
+def _ingest(held: Path, file: Dropped, as_of: datetime, warehouse: Path) -> dict[str, Any]:
     """The file's own flow as a sub-flow, after the same checks the CLI makes."""
     if file.source == BILLING:
         check_billing_file(held, warehouse=warehouse)
@@ -195,7 +196,7 @@ def _ingest(held: Path, file: Dropped, as_of: datetime | None, warehouse: Path) 
     )
 
 
-def _land(root: Path, file: Dropped, held: Path, as_of: datetime | None, warehouse: Path) -> dict[str, Any]:
+def _land(root: Path, file: Dropped, held: Path, as_of: datetime, warehouse: Path) -> dict[str, Any]:
     """Ingest one claimed file and move it on; its failure is its own, never the run's."""
     error: str
     try:
@@ -227,11 +228,12 @@ def _put_back(root: Path, file: Dropped, held: Path) -> None:
     _move_aside(held, home)
 
 
-@flow(name="ingest-landing")
+@flow(name="ingest-landing", flow_run_name=run_name("landing", "root"))
 def ingest_landing(root: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Ingest every settled file under ROOT/<source>/[<product>/] once, oldest first; move each
     to done/ or failed/; publish the summary as the `landing` table artifact."""
     settings = load_settings(warehouse=warehouse)
+    when = run_as_of(as_of)  # one instant for every file of the run
     base = check_landing_root(Path(root))
     with store.reader(settings.warehouse) as con:  # an unprepared warehouse fails the run, not each file
         store.require_schema(con, settings.warehouse)
@@ -252,7 +254,7 @@ def ingest_landing(root: str, as_of: datetime | None = None, warehouse: str | No
         if held is None:  # another run took it: that run reports it
             continue
         try:
-            rows.append(_land(base, file, held, as_of, settings.warehouse))
+            rows.append(_land(base, file, held, when, settings.warehouse))
         except WarehouseBusy as exc:  # every later file would wait as long: all are left for the next run
             _put_back(base, file, held)
             _remove_empty(held.parent, base / file.source)
@@ -265,9 +267,7 @@ def ingest_landing(root: str, as_of: datetime | None = None, warehouse: str | No
         _remove_empty(base.joinpath(*claim), base / claim[0])
     tally = outcome_counts(rows)
     if rows:
-        create_table_artifact(
-            key="landing",
-            table=rows,
-            description=f"Landing {base}: " + ", ".join(f"{n} {what}" for what, n in tally.items()),
+        publish_table(
+            "landing", rows, f"Landing {base}: " + ", ".join(f"{n} {what}" for what, n in tally.items())
         )
     return {"root": str(base), "files": rows, "outcomes": tally}

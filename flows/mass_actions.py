@@ -10,9 +10,10 @@ from typing import Any
 import polars as pl
 from prefect import flow
 
+from flows.outcomes import artifact_key, publish_table
+from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind, LeadType, Temperature
 from schemas.errors import PipelineError
-from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.lifecycle import check_history
@@ -45,7 +46,7 @@ def _record(
     repo.record_events(con, leads, kind, f"sc:{sc_id}", when, detail=detail)
 
 
-@flow(name="assign-managers")
+@flow(name="assign-managers", flow_run_name=run_name("assign managers", "sc_id"))
 def assign_managers(
     sc_id: str,
     counts: dict[str, int],
@@ -57,7 +58,7 @@ def assign_managers(
 ) -> dict[str, Any]:
     """§6.1: deal the SC's new and in-work leads, most urgent first, to its managers."""
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     if not counts or any(n <= 0 for n in counts.values()):
         raise PipelineError("--counts needs positive numbers, e.g. m1=10,m2=5")
     with store.transaction(settings.warehouse) as con:
@@ -85,6 +86,14 @@ def assign_managers(
         dealt_by = pl.struct("manager_id", "previous_manager")
         _record(con, dealt, EventKind.MANAGER_ASSIGNED, sc_id, when, dealt_by)
     got = dict(dealt.group_by("manager_id").len().iter_rows())
+    publish_table(
+        artifact_key("assign-managers", sc_id),
+        [
+            {"manager_id": manager, "asked": asked, "dealt": got.get(manager, 0)}
+            for manager, asked in counts.items()
+        ],
+        f"Managers of {sc_id}: {dealt.height} of {selection.height} selected leads dealt",
+    )
     return {
         "selected": selection.height,
         "dealt": {manager: got.get(manager, 0) for manager in counts},
@@ -110,7 +119,7 @@ def _working_days(con: store.Connection, start: date, end: date) -> pl.DataFrame
     return days
 
 
-@flow(name="distribute")
+@flow(name="distribute", flow_run_name=run_name("distribute", "sc_id", "start", "end"))
 def distribute(
     sc_id: str, start: date, end: date, as_of: datetime | None = None, warehouse: str | None = None
 ) -> dict[str, Any]:
@@ -119,7 +128,7 @@ def distribute(
     if end < start:
         raise PipelineError(f"--end {end} is before --start {start}")
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
         sc_id = _centre_code(con, sc_id)
@@ -131,6 +140,11 @@ def distribute(
         repo.apply_plan(con, plan)
         _record(con, plan, EventKind.PLANNED, sc_id, when, pl.struct(pl.col("planned_on").cast(pl.String)))
     per_day = plan.group_by("planned_on").len().sort("planned_on")
+    publish_table(
+        artifact_key("distribute", sc_id),
+        per_day.select(pl.col("planned_on").cast(pl.String), leads="len"),
+        f"{sc_id} {start} to {end}: {plan.height} leads planned, {hot.height} hot refused",
+    )
     return {
         "planned": plan.height,
         "hot_refused": hot.height,

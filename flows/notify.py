@@ -27,9 +27,10 @@ import polars as pl
 from prefect import flow
 
 from adapters.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
+from flows.outcomes import publish_counts, publish_table
+from flows.runtime import run_as_of, run_name
 from schemas.enums import Channel, DeliveryStatus
 from schemas.errors import PipelineError, WarehouseBusy
-from schemas.instants import resolve_as_of
 from schemas.settings import Settings, load_settings
 from tasks.notices import (
     CANNOT_BUILD,
@@ -154,12 +155,18 @@ def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
         return None
 
 
-@flow(name="notify")
+@flow(name="notify", flow_run_name=run_name("notify"))
 def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Send what is due (SPEC §8): hot leads not announced yet, each SC's digest from D 09:00
     SC-local, and retries whose back-off has passed. Safe to run every few minutes."""
     settings = load_settings(warehouse=warehouse)
-    return asdict(deliver(settings, resolve_as_of(as_of)))
+    summary = deliver(settings, run_as_of(as_of))
+    counts = {k: getattr(summary, k) for k in ("due", "sent", "retry_later", "failed")}
+    description = f"Notifications to {summary.target}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+    publish_counts("notify", counts, description)
+    if summary.failures:  # given up for good, with the server's reply
+        publish_table("notify-failed", summary.failures, "notifications given up, with the server's reply")
+    return asdict(summary)
 
 
 def _attempt(delivery: Delivery, letter: Letter, message: EmailMessage) -> Failure | None:

@@ -16,9 +16,11 @@ from typing import Any
 
 import polars as pl
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 
 from adapters.markers import read_marker
+from flows.outcomes import publish_table
+from flows.runtime import run_as_of, run_name
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
@@ -92,10 +94,10 @@ def publish(
         lines[1:1] = ["", f"> **Production calendar:** {calendar_warning}"]
     key = "report-" + period.name.lower()
     create_markdown_artifact(markdown="\n".join(lines), key=key, description="SPEC §12 summary")
-    create_table_artifact(
-        table=sla.with_columns(pl.col(pl.Float64).fill_nan(None)).to_dicts(),
-        key=key + "-compliance",
-        description="compliance by SC and temperature",
+    publish_table(
+        key + "-compliance",
+        sla.with_columns(pl.col(pl.Float64).fill_nan(None)),
+        "compliance by SC and temperature",
     )
 
 
@@ -267,7 +269,7 @@ def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) ->
             temp.unlink(missing_ok=True)
 
 
-@flow(name="report")
+@flow(name="report", flow_run_name=run_name("report", "period"))
 def report(
     period: str | None = None,
     out: str | None = None,
@@ -284,7 +286,7 @@ def report(
         period=period,
         out=out,
         format=format,
-        as_of=as_of,
+        as_of=run_as_of(as_of),
         warehouse=settings.warehouse,
         last_complete=last_complete,
         force=force,

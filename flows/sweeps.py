@@ -9,8 +9,9 @@ import polars as pl
 from prefect import flow, get_run_logger
 
 from flows.notify import send_immediate
+from flows.outcomes import publish_table
+from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind, Temperature, TransferReason
-from schemas.instants import resolve_as_of
 from schemas.settings import load_settings
 from tasks.assign import choose_transfer_targets
 from tasks.calendar_status import confirmed_to, renewal_warning
@@ -18,8 +19,12 @@ from tasks.placement import choose_centres, place, transfer
 from warehouse import outbox, store
 from warehouse import repository as repo
 
+SLA_MEASURES = ("breaches", "transferred", "no_target", "assigned", "still_waiting")
+NO_SC = "(none yet)"  # the row of leads still waiting for an SC
+PLACED = {"lead_id": pl.Int64, "sc_id": pl.String, "temperature": pl.String}
 
-@flow(name="sweep-sla")
+
+@flow(name="sweep-sla", flow_run_name=run_name("sweep sla", "temperature"))
 def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
@@ -29,43 +34,84 @@ def sweep_sla(
     breached ones the transfer policy allows to another SC; place leads that waited for one.
     Warns when the production calendar is about to run out (`tasks.calendar_status`)."""
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     temperatures = (temperature,) if temperature else tuple(Temperature)
     movable = tuple(t for t in temperatures if t in settings.transfer_temperatures)
     with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
         store.require_schema(con, settings.warehouse)
         repo.mark_overdue(con, when, temperatures)
-        recorded = repo.record_breaches(con, when)
-        transferred, stayed = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
+        breaches = repo.record_breaches(con, when)
+        targets = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
         repo.forget_overdue(con)
-        reassigned = assign_waiting(con, when, digest_hour=settings.digest_hour)
+        placed, waiting = assign_waiting(con, when, digest_hour=settings.digest_hour)
         unconfirmed = repo.unconfirmed_deadlines(con)
         calendar_warning = renewal_warning(when, confirmed_to(repo.calendar_years(con)))
     if calendar_warning:
         get_run_logger().warning(calendar_warning)
-    if transferred or reassigned:  # committed: their hot leads are announced now (§8)
+    outcome = sla_outcome(breaches, targets, placed, waiting)
+    totals = {measure: int(outcome[measure].sum()) for measure in SLA_MEASURES}
+    publish_table(
+        "sweep-sla",
+        outcome,
+        f"SLA sweep at {when.isoformat(timespec='minutes')}: "
+        + ", ".join(f"{n} {measure.replace('_', ' ')}" for measure, n in totals.items()),
+    )
+    if totals["transferred"] or totals["assigned"]:  # committed: their hot leads are announced now (§8)
         send_immediate(settings, when)
     return {
-        "breaches_recorded": recorded,
-        "transferred": transferred,
-        "transfer_no_target": stayed,
-        "waiting_assigned": reassigned,
+        "breaches_recorded": totals["breaches"],
+        "transferred": totals["transferred"],
+        "transfer_no_target": totals["no_target"],
+        "waiting_assigned": totals["assigned"],
         "deadlines_in_unconfirmed_years": unconfirmed,
         "calendar_warning": calendar_warning,
     }
 
 
+def sla_outcome(
+    breaches: pl.DataFrame, targets: pl.DataFrame, placed: pl.DataFrame, waiting: pl.DataFrame
+) -> pl.DataFrame:
+    """What one SLA sweep did, by SC and temperature: breaches recorded, leads transferred
+    away or left for want of another SC, waiting leads given an SC, leads still waiting."""
+    key = ("sc_id", "temperature")
+    events = pl.concat(
+        [
+            breaches.select(*key, measure=pl.lit("breaches")),
+            targets.select(
+                pl.col("from_sc").alias("sc_id"),
+                "temperature",
+                measure=pl.when(pl.col("to_sc").is_null())
+                .then(pl.lit("no_target"))
+                .otherwise(pl.lit("transferred")),
+            ),
+            placed.select(*key, measure=pl.lit("assigned")),
+            waiting.join(placed, on="lead_id", how="anti").select(
+                sc_id=pl.lit(NO_SC), temperature="temperature", measure=pl.lit("still_waiting")
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    return (
+        events.group_by(key)
+        .agg(*((pl.col("measure") == m).sum().cast(pl.Int64).alias(m) for m in SLA_MEASURES))
+        .sort(key)
+    )
+
+
 def transfer_breached(
     con: store.Connection, as_of: datetime, temperatures: tuple[Temperature, ...], *, digest_hour: int
-) -> tuple[int, int]:
+) -> pl.DataFrame:
     """§6 "Transfer", §9.1.1: overdue leads (the `overdue` table) of the given temperatures go
     to another eligible SC, never back to one they were taken from for a breach. Returns
-    (moved, left with no SC)."""
+    each candidate's lead_id, from_sc, temperature and to_sc (null: left with no SC)."""
+    none = pl.DataFrame(
+        schema={"lead_id": pl.Int64, "from_sc": pl.String, "temperature": pl.String, "to_sc": pl.String}
+    )
     if not temperatures:
-        return 0, 0
+        return none
     candidates = repo.transfer_candidates(con, as_of, temperatures)
     if candidates.is_empty():
-        return 0, 0
+        return none
     targets = choose_transfer_targets(candidates, repo.eligible_centres(con, as_of), repo.sc_loads(con))
     moved = targets.filter(pl.col("to_sc").is_not_null())
     if moved.height:
@@ -87,20 +133,24 @@ def transfer_breached(
         )
         repo.insert_bookings(con, placement.bookings)
         outbox.insert_notices(con, placement.notices)
-    return moved.height, targets.height - moved.height
+    return targets.select(none.columns)
 
 
-def assign_waiting(con: store.Connection, as_of: datetime, *, digest_hour: int) -> int:
+def assign_waiting(
+    con: store.Connection, as_of: datetime, *, digest_hour: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """§6 rule 4: leads that waited for an eligible SC get one when there is one now, with
-    arrival, deadline, booking and history as at ingestion."""
+    arrival, deadline, booking and history as at ingestion. Returns the leads placed
+    (lead_id, sc_id, temperature) and all that waited."""
     waiting = repo.waiting_leads(con)
+    none = pl.DataFrame(schema=PLACED)
     if waiting.is_empty():
-        return 0
+        return none, waiting
     assigned = choose_centres(waiting, **repo.assignment_inputs(con, waiting, as_of)).filter(
         pl.col("sc_id").is_not_null()
     )
     if assigned.is_empty():
-        return 0
+        return none, waiting
     placement = place(
         assigned,
         as_of,
@@ -120,15 +170,15 @@ def assign_waiting(con: store.Connection, as_of: datetime, *, digest_hour: int) 
     )
     repo.insert_bookings(con, placement.bookings)
     outbox.insert_notices(con, placement.notices)
-    return placed.height
+    return placed.select(list(PLACED)), waiting
 
 
-@flow(name="sweep-bookings")
+@flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"))
 def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, int]:
     """Block the open leads of an SC whose booking of the client x product has ended while
     another SC's is in force (§7, §3.6); the reason names both bookings. Safe to repeat."""
     settings = load_settings(warehouse=warehouse)
-    when = resolve_as_of(as_of)
+    when = run_as_of(as_of)
     with store.transaction(settings.warehouse) as con:
         store.require_schema(con, settings.warehouse)
         stale = repo.stale_leads(con, when)
@@ -142,4 +192,10 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
             detail=pl.struct("ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"),
         )
         in_force = repo.bookings_in_force(con, when)
+    publish_table(
+        "sweep-bookings",
+        stale.group_by(pl.col("ended_sc").alias("sc_id")).len("blocked").sort("sc_id"),
+        f"Booking sweep at {when.isoformat(timespec='minutes')}: {stale.height} leads blocked, "
+        f"{in_force} bookings in force",
+    )
     return {"leads_blocked": stale.height, "bookings_in_force": in_force}

@@ -418,7 +418,7 @@ def test_a_lead_the_sla_sweep_assigns_is_announced(warehouse):
                 }
             ),
         )
-        assert assign_waiting(con, T0, digest_hour=9) == 1
+        assert assign_waiting(con, T0, digest_hour=9)[0].height == 1
     notices = query(warehouse, "SELECT lead_id, sc_id, channel, cause, due_at FROM notices").rows()
     sc_id = query(warehouse, "SELECT sc_id FROM leads").item()
     assert notices == [(1, sc_id, "immediate", "assigned", T0)]

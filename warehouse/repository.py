@@ -135,11 +135,10 @@ def mark_overdue(con: Connection, as_of: datetime, temperatures: tuple[Temperatu
     run(con, sql("overdue_leads"), {"as_of": as_of, "temperatures": [t.value for t in temperatures]})
 
 
-def record_breaches(con: Connection, as_of: datetime) -> int:
-    """Breaches of the leads in `overdue` not recorded yet; returns how many were new."""
-    before = int(scalar(con, "SELECT count(*) FROM sla_breaches"))
-    run(con, sql("record_breaches"), {"as_of": as_of})
-    return int(scalar(con, "SELECT count(*) FROM sla_breaches")) - before
+def record_breaches(con: Connection, as_of: datetime) -> pl.DataFrame:
+    """Breaches of the leads in `overdue` not recorded yet; returns the new ones (sc_id,
+    temperature)."""
+    return frame(con, sql("record_breaches"), {"as_of": as_of})
 
 
 def record_events(
