@@ -261,7 +261,7 @@ def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) ->
             temp.unlink(missing_ok=True)
 
 
-@flow(name="report")
+@flow(name="report", timeout_seconds=3600)
 def report(
     period: str | None = None,
     out: str | None = None,

@@ -18,7 +18,7 @@ from warehouse import outbox, store
 from warehouse import repository as repo
 
 
-@flow(name="sweep-sla")
+@flow(name="sweep-sla", timeout_seconds=1800)
 def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
@@ -115,7 +115,7 @@ def assign_waiting(con: store.Connection, as_of: datetime, *, digest_hour: int) 
     return placed.height
 
 
-@flow(name="sweep-bookings")
+@flow(name="sweep-bookings", timeout_seconds=1800)
 def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, int]:
     """Block the open leads of an SC whose booking of the client x product has ended while
     another SC's is in force (§7, §3.6); the reason names both bookings. Safe to repeat."""
