@@ -845,3 +845,26 @@ def calendar_status_command(as_of: AsOf = None, as_json: Json = False) -> None:
     out.print(table)
     if status["warning"]:
         err.print(f"pp: warning: {status['warning']}", soft_wrap=True)
+
+
+server_app = typer.Typer(no_args_is_help=True, help="Prepare a Prefect server for the deployments.")
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("setup")
+def server_setup(
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="URL to POST to when a run fails, crashes or times out")
+    ] = None,
+) -> None:
+    """Create the work pool, the `warehouse-write` limit and the failure alert on the server
+    PREFECT_API_URL names; safe to repeat."""
+    from flows.server_setup import set_up_server
+
+    done = set_up_server(webhook)
+    pool = "created" if done["work_pool_created"] else "already there"
+    out.print(f"work pool {done['work_pool']}: {pool}; concurrency limit {done['write_limit']}: limit 1")
+    if done["alert"]:
+        out.print(f"automation {done['alert']!r}: posts failed, crashed and timed-out runs to the webhook")
+    else:
+        out.print("no failure alert set: pass --webhook URL to have failed runs announced")

@@ -228,7 +228,7 @@ def _put_back(root: Path, file: Dropped, held: Path) -> None:
     _move_aside(held, home)
 
 
-@flow(name="ingest-landing", flow_run_name=run_name("landing", "root"))
+@flow(name="ingest-landing", flow_run_name=run_name("landing", "root"), timeout_seconds=3600)
 def ingest_landing(root: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Ingest every settled file under ROOT/<source>/[<product>/] once, oldest first; move each
     to done/ or failed/; publish the summary as the `landing` table artifact."""

@@ -155,7 +155,7 @@ def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
         return None
 
 
-@flow(name="notify", flow_run_name=run_name("notify"))
+@flow(name="notify", flow_run_name=run_name("notify"), timeout_seconds=900)
 def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Send what is due (SPEC §8): hot leads not announced yet, each SC's digest from D 09:00
     SC-local, and retries whose back-off has passed. Safe to run every few minutes."""

@@ -269,7 +269,7 @@ def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) ->
             temp.unlink(missing_ok=True)
 
 
-@flow(name="report", flow_run_name=run_name("report", "period"))
+@flow(name="report", flow_run_name=run_name("report", "period"), timeout_seconds=3600)
 def report(
     period: str | None = None,
     out: str | None = None,

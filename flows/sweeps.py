@@ -24,7 +24,7 @@ NO_SC = "(none yet)"  # the row of leads still waiting for an SC
 PLACED = {"lead_id": pl.Int64, "sc_id": pl.String, "temperature": pl.String}
 
 
-@flow(name="sweep-sla", flow_run_name=run_name("sweep sla", "temperature"))
+@flow(name="sweep-sla", flow_run_name=run_name("sweep sla", "temperature"), timeout_seconds=1800)
 def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
@@ -173,7 +173,7 @@ def assign_waiting(
     return placed.select(list(PLACED)), waiting
 
 
-@flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"))
+@flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"), timeout_seconds=1800)
 def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, int]:
     """Block the open leads of an SC whose booking of the client x product has ended while
     another SC's is in force (§7, §3.6); the reason names both bookings. Safe to repeat."""

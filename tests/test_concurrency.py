@@ -1,20 +1,37 @@
 """One writer at a time (DuckDB admits one writer per file): a second writing run waits for
-the first and says so, instead of failing on the file lock; both succeed."""
+the first and says so, instead of failing on the file lock; both succeed. A server without
+the `warehouse-write` limit is refused in one line rather than letting writers through."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from filelock import FileLock
 
+from schemas.errors import PipelineError
 from tests.support import start
+from warehouse import store
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+
+
+@pytest.fixture
+def write_limit() -> Iterator[None]:
+    """The `warehouse-write` limit on the session's server, as `pp server setup` leaves it."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
+        yield
+        client.delete_global_concurrency_limit_by_name(store.WRITE_SLOT)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -51,7 +68,7 @@ def _leads(warehouse: Path) -> int:
         return con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
 
 
-def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse, tmp_path):
+def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse, tmp_path, write_limit):
     lock = FileLock(f"{warehouse}.lock")
     lock.acquire()
     run = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893"]), _env(tmp_path))
@@ -66,7 +83,7 @@ def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse,
     assert _leads(warehouse) == 1
 
 
-def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path):
+def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path, write_limit):
     env = _env(tmp_path)
     first = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893", "7736050003"]), env)
     second = _ingest(warehouse, _feed(tmp_path, "b.csv", ["7702070139", "7710140679"]), env)
@@ -74,3 +91,15 @@ def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path):
         _, err = run.communicate(timeout=180)
         assert run.returncode == 0, err
     assert _leads(warehouse) == 4
+
+
+def test_a_server_without_the_write_limit_is_refused_in_one_line(warehouse, monkeypatch):
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    with pytest.raises(PipelineError) as refused, store.write_lock(warehouse):
+        pytest.fail("wrote without the slot")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "no global concurrency limit 'warehouse-write'" in message
+    assert "pp server setup" in message

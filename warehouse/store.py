@@ -81,12 +81,11 @@ def write_lock(path: Path) -> Iterator[None]:
     """One writer at a time: a Prefect global concurrency slot (`warehouse-write`) when a
     server is configured (`PREFECT_API_URL`), so runs on many workers queue in Prefect, and
     always a lock file beside the warehouse, so local commands queue too. A second writer
-    waits its turn and says so, instead of failing on DuckDB's file lock."""
+    waits its turn and says so, instead of failing on DuckDB's file lock. A server without
+    the limit is a setup error: Prefect would otherwise let every writer through."""
     with ExitStack() as held:
-        if os.environ.get("PREFECT_API_URL"):
-            from prefect.concurrency.sync import concurrency
-
-            held.enter_context(concurrency(WRITE_SLOT, occupy=1, strict=False))
+        if server := os.environ.get("PREFECT_API_URL"):
+            _take_write_slot(held, server)
         lock = FileLock(f"{path}.lock")
         try:
             lock.acquire(timeout=0)
@@ -100,6 +99,27 @@ def write_lock(path: Path) -> Iterator[None]:
                 ) from None
         held.callback(lock.release)
         yield
+
+
+def _take_write_slot(held: ExitStack, server: str) -> None:
+    """The `warehouse-write` slot for as long as `held` lasts; a limit the server lacks, or a
+    server that does not answer, is one line saying how to fix it."""
+    from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+    from prefect.concurrency.sync import concurrency
+
+    try:
+        held.enter_context(concurrency(WRITE_SLOT, occupy=1, strict=True))
+    except ConcurrencySlotAcquisitionError as exc:
+        if exc.__cause__ is None:  # the server answered: it has no such limit
+            raise PipelineError(
+                f"the Prefect server {server} has no global concurrency limit {WRITE_SLOT!r} "
+                f"(it keeps writers one at a time); create it with `pp server setup` "
+                f"or `prefect gcl create {WRITE_SLOT} --limit 1`"
+            ) from None
+        raise PipelineError(
+            f"cannot take the {WRITE_SLOT!r} slot on the Prefect server {server}: {exc.__cause__}; "
+            "start the server, or unset PREFECT_API_URL to work without it"
+        ) from None
 
 
 def _connect(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Connection:
