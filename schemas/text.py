@@ -56,7 +56,8 @@ def address_problem(value: str) -> str | None:
     if any(c in value for c in CONTROL_CHARACTERS):
         return "holds a control character"
     header = policy.default.header_factory("To", value)
-    assert isinstance(header, AddressHeader) and isinstance(header, BaseHeader)
+    assert isinstance(header, AddressHeader)
+    assert isinstance(header, BaseHeader)
     defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
     if (
         defects

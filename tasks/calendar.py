@@ -160,7 +160,8 @@ def _hot_deadlines(hot: pl.DataFrame, calendar: pl.DataFrame, minutes: int) -> p
     workday_us = calendar.filter("is_working").sort("day")["day"].cast(pl.Datetime("us")).dt.epoch("us")
 
     earliest, latest = hot["arrived_at"].min(), hot["arrived_at"].max()
-    assert isinstance(earliest, datetime) and isinstance(latest, datetime)
+    assert isinstance(earliest, datetime)
+    assert isinstance(latest, datetime)
     zones = hot["timezone"].unique().sort().to_list()
     fixed = _constant_offsets(zones, earliest, latest + timedelta(days=31))
     offset = pl.col("timezone").replace_strict(fixed, default=None, return_dtype=pl.Int64)

@@ -113,7 +113,8 @@ def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_
     )
     before = _query(warehouse, tables)
     again = ingest_billing(path=str(path), as_of=at, warehouse=str(warehouse))
-    assert again["already_loaded"] and _query(warehouse, tables) == before
+    assert again["already_loaded"]
+    assert _query(warehouse, tables) == before
     reordered = _csv(tmp_path / "billing-again.csv", list(reversed(events)))
     repeat = ingest_billing(path=str(reordered), as_of=at, warehouse=str(warehouse))
     assert (repeat["applied"], repeat["already_known"]) == (0, 4)

@@ -73,7 +73,8 @@ def test_the_warning_starts_on_1_october_of_the_last_confirmed_year(as_of, warne
     warning = renewal_warning(as_of, LAST)
     assert (warning is not None) == warned
     if warned:
-        assert f"confirmed only to {LAST}" in str(warning) and "pp init --reference" in str(warning)
+        assert f"confirmed only to {LAST}" in str(warning)
+        assert "pp init --reference" in str(warning)
 
 
 def test_init_records_each_year_and_a_reference_calendar_extends_it(tmp_path):
@@ -119,7 +120,8 @@ def test_the_report_shows_a_banner_only_while_warned():
     as_of = datetime(LAST, 10, 1, tzinfo=UTC)
     warning = renewal_warning(as_of, LAST)
     warned = render_html(period="2027-W39", as_of=as_of, calendar_warning=warning, **tables)
-    assert 'class="banner"' in warned and f"confirmed only to {LAST}" in warned
+    assert 'class="banner"' in warned
+    assert f"confirmed only to {LAST}" in warned
     assert 'class="banner"' not in render_html(period="2027-W39", as_of=as_of, **tables)
 
 
@@ -140,11 +142,13 @@ def test_sweep_warns_from_1_october_and_deadlines_in_unconfirmed_years_are_count
     confirmed_year = ingest(
         _feed(tmp_path, "a.csv", "7707083893", "89123456789"), datetime(LAST, 6, 1, 7, tzinfo=UTC)
     )
-    assert confirmed_year["created"] == 1 and confirmed_year["deadlines_in_unconfirmed_years"] == 0
+    assert confirmed_year["created"] == 1
+    assert confirmed_year["deadlines_in_unconfirmed_years"] == 0
     unconfirmed_year = ingest(
         _feed(tmp_path, "b.csv", "6663003127", "89123456780"), datetime(LAST + 1, 3, 1, 7, tzinfo=UTC)
     )
-    assert unconfirmed_year["created"] == 1 and unconfirmed_year["deadlines_in_unconfirmed_years"] == 1
+    assert unconfirmed_year["created"] == 1
+    assert unconfirmed_year["deadlines_in_unconfirmed_years"] == 1
 
     before = sweep_sla(as_of=datetime(LAST, 9, 30, 20, 59, tzinfo=UTC), warehouse=str(warehouse))
     assert before["calendar_warning"] is None
@@ -168,7 +172,8 @@ def test_pp_calendar_status_prints_the_years_and_their_sources(monkeypatch, caps
     assert code == 0, err
     first, last = WORKING_CALENDAR_YEARS
     assert f"production calendar {first}-{last}; confirmed {first}-{LAST}" in out
-    assert "holidays package (decreed)" in out and "plain weekdays, unconfirmed" in out
+    assert "holidays package (decreed)" in out
+    assert "plain weekdays, unconfirmed" in out
     assert err == ""
 
     code, out, err = run(
@@ -188,7 +193,8 @@ def test_pp_calendar_status_prints_the_years_and_their_sources(monkeypatch, caps
     assert f"confirmed only to {LAST}" in document["warning"]
     years = {row["year"]: row for row in document["years"]}
     assert years[LAST] == {"year": LAST, "source": "package", "confirmed": True, "override_days": 0}
-    assert years[LAST + 1]["source"] == "weekdays" and not years[LAST + 1]["confirmed"]
+    assert years[LAST + 1]["source"] == "weekdays"
+    assert not years[LAST + 1]["confirmed"]
 
 
 @pytest.mark.usefixtures("prefect_server")

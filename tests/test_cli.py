@@ -62,7 +62,8 @@ def test_user_errors_are_one_line(monkeypatch, capsys, tmp_path, feed, warehouse
     before = warehouse.stat().st_mtime_ns
     code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
     assert code == 2
-    assert err.startswith("pp: error: ") and message in err
+    assert err.startswith("pp: error: ")
+    assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert warehouse.stat().st_mtime_ns == before
@@ -87,5 +88,6 @@ def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, capsys, ware
     monkeypatch.setenv("PP_TRANSFER_TEMPERATURES", "hot,cold")
     code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "sweep", "sla")
     assert code == 2
-    assert err.startswith("pp: error: setting PP_TRANSFER_TEMPERATURES:") and "cold leads never move" in err
+    assert err.startswith("pp: error: setting PP_TRANSFER_TEMPERATURES:")
+    assert "cold leads never move" in err
     assert len(err.strip().splitlines()) == 1

@@ -161,7 +161,8 @@ def test_notify_json_carries_its_counts(monkeypatch, capsys, tmp_path, leads):
     table, document = _table_and_json(
         monkeypatch, capsys, tmp_path, leads, "notify", "--as-of", next_morning.isoformat()
     )
-    assert document["due"] >= 1 and document["failures"] == []
+    assert document["due"] >= 1
+    assert document["failures"] == []
     keys = ("due", "sent", "retry_later", "failed")
     assert _numbers(table.split("(delivery")[0]) == [document[k] for k in keys]
 
@@ -171,7 +172,8 @@ def test_report_json_names_the_period_and_the_tables(monkeypatch, capsys, tmp_pa
     table, document = _table_and_json(monkeypatch, capsys, tmp_path, leads, *args)
     assert document["period"] == "2026-W10"
     assert f"report 2026-W10 written to {tmp_path / 'table'}" in table
-    assert Path(document["written"]).is_file() and Path(document["written"]).parent == tmp_path / "json"
+    assert Path(document["written"]).is_file()
+    assert Path(document["written"]).parent == tmp_path / "json"
     assert set(document["tables"]) >= {"sla", "funnel"}
     assert all(isinstance(n, int) for n in document["tables"].values())
 
@@ -191,7 +193,8 @@ def test_sanction_list_json_gives_instants_with_their_offset(monkeypatch, capsys
         2026, 3, 31, 22, tzinfo=UTC
     )  # 1 April, local
     assert datetime.fromisoformat(sanction["starts_at"]).utcoffset() is not None
-    assert "1 sanctions" in table and str(sanction["sanction_id"]) in table
+    assert "1 sanctions" in table
+    assert str(sanction["sanction_id"]) in table
 
 
 def test_sanction_propose_json_carries_the_evidence(monkeypatch, capsys, tmp_path, leads):
@@ -255,7 +258,8 @@ def test_help_lists_the_choices(monkeypatch, capsys, command, option, choices):
 def test_help_shows_flags_as_flags(monkeypatch, capsys, command, flags):
     code, out, _ = run(monkeypatch, capsys, *command, "--help")
     assert code == 0
-    assert "<bool>" not in out and "╭" not in out
+    assert "<bool>" not in out
+    assert "╭" not in out
     for flag in flags:
         assert re.search(rf"^\s+{flag}\s{{2,}}\w", out, re.MULTILINE), flag
 
@@ -283,9 +287,11 @@ def test_a_usage_error_is_one_line_with_status_2(monkeypatch, capsys, tmp_path, 
     before = warehouse.stat().st_mtime_ns
     code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
     assert code == 2
-    assert err.startswith("pp: error: ") and message in err
+    assert err.startswith("pp: error: ")
+    assert message in err
     assert len(err.strip().splitlines()) == 1
-    assert "Traceback" not in err and "╭" not in err
+    assert "Traceback" not in err
+    assert "╭" not in err
     assert out == ""
     assert warehouse.stat().st_mtime_ns == before
 
@@ -301,4 +307,5 @@ def test_a_missing_choice_names_the_choices_and_the_help_to_read(monkeypatch, ca
 def test_a_group_alone_shows_its_help(monkeypatch, capsys):
     code, out, _ = run(monkeypatch, capsys, "sanction")
     assert code == 2
-    assert "Usage: pp sanction" in out and "propose" in out
+    assert "Usage: pp sanction" in out
+    assert "propose" in out

@@ -71,7 +71,8 @@ def test_transfer_client_refuses_an_inn_the_feeds_would_quarantine(
     before = warehouse.stat().st_mtime_ns
     code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
     assert code == 2
-    assert err.startswith("pp: error: ") and message in err
+    assert err.startswith("pp: error: ")
+    assert message in err
     assert len(err.strip().splitlines()) == 1
     assert warehouse.stat().st_mtime_ns == before
 

@@ -58,7 +58,8 @@ def test_a_rerun_removes_only_what_the_demo_wrote(monkeypatch, tmp_path):
     assert result["kept"] == {"w10.html", "outbox/mine.eml"}
     assert (root / "w10.html").read_text(encoding="utf-8") == "a report I saved"
     assert (root / "outbox" / "mine.eml").read_text(encoding="utf-8") == "a message I kept"
-    assert "w10.html" not in recorded(root) and "outbox/mine.eml" not in recorded(root)
+    assert "w10.html" not in recorded(root)
+    assert "outbox/mine.eml" not in recorded(root)
 
 
 def test_earlier_files_are_gone_before_the_run_starts(tmp_path):
@@ -70,7 +71,8 @@ def test_earlier_files_are_gone_before_the_run_starts(tmp_path):
         encoding="utf-8",
     )
     assert prepare_demo_folder(tmp_path) == {"notes.txt"}
-    assert not (tmp_path / "pp.duckdb").exists() and not (tmp_path / "feeds" / "call_base.csv").exists()
+    assert not (tmp_path / "pp.duckdb").exists()
+    assert not (tmp_path / "feeds" / "call_base.csv").exists()
     assert recorded(tmp_path) == DEMO_FILES
 
 
@@ -82,7 +84,8 @@ def test_a_file_of_someone_else_where_the_demo_writes_is_refused(tmp_path):
     )
     with pytest.raises(PipelineError, match=r"report\.html was not written by the demo"):
         prepare_demo_folder(tmp_path)
-    assert (tmp_path / "pp.duckdb").exists() and (tmp_path / "report.html").read_text() == "my page"
+    assert (tmp_path / "pp.duckdb").exists()
+    assert (tmp_path / "report.html").read_text() == "my page"
 
 
 def test_a_marker_never_removes_a_file_outside_its_folder(tmp_path):

@@ -82,13 +82,15 @@ def test_the_same_file_twice_changes_nothing(warehouse, tmp_path):
     first = _ingest(warehouse, path, "call_base")
     before = _table_counts(warehouse)
     again = _ingest(warehouse, path, "call_base", as_of=AS_OF + timedelta(days=1))
-    assert again["already_loaded"] and again["feed_id"] == first["feed_id"]
+    assert again["already_loaded"]
+    assert again["feed_id"] == first["feed_id"]
     assert _table_counts(warehouse) == before
     # the same rows in another file: every external id was seen, nothing new is created
     copy = write_feed(frame, tmp_path / "copy.jsonl")
     third = _ingest(warehouse, copy, "call_base")
     counts = _table_counts(warehouse)
-    assert third["created"] == 0 and third["merged"] == 0
+    assert third["created"] == 0
+    assert third["merged"] == 0
     assert counts["leads"] == before["leads"]
     reasons = query(
         warehouse, "SELECT DISTINCT reason_code FROM quarantine WHERE feed_id = ?", [third["feed_id"]]
@@ -126,7 +128,8 @@ def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_cont
     merged = leads.row(0, named=True)
     assert merged["temperature"] == "hot"
     assert merged["accept_deadline"] < lead["accept_deadline"]
-    assert merged["sc_id"] == lead["sc_id"] and merged["arrived_at"] == lead["arrived_at"]
+    assert merged["sc_id"] == lead["sc_id"]
+    assert merged["arrived_at"] == lead["arrived_at"]
     contacts = query(warehouse, "SELECT kind, value FROM lead_contacts ORDER BY kind")
     assert contacts.rows() == [("email", "buh@ural.ru"), ("phone", "+73432223344")]
     kinds = query(warehouse, "SELECT kind FROM lead_events ORDER BY occurred_at, kind")["kind"].to_list()

@@ -287,7 +287,8 @@ def test_files_being_written_are_left_for_the_next_run(warehouse, tmp_path, monk
 
     assert rows["call_base/calls.csv.part"]["outcome"] == "waiting"
     assert rows["call_base/growing.csv"]["outcome"] == "waiting"
-    assert partial.exists() and growing.exists()
+    assert partial.exists()
+    assert growing.exists()
     assert _count(warehouse, "feeds") == 0
 
 
@@ -363,7 +364,8 @@ def test_unknown_folders_and_stray_files_are_reported_and_left_alone(warehouse, 
         ("loose.csv", "left alone"),
         ("mystery/", "left alone"),
     ]
-    assert stray.exists() and (root / "loose.csv").exists()
+    assert stray.exists()
+    assert (root / "loose.csv").exists()
     assert _count(warehouse, "feeds") == 0
 
 
@@ -474,7 +476,8 @@ def test_the_command_prints_the_table(monkeypatch, capsys, warehouse, tmp_path):
 
     assert code == 0, err
     assert "1 ingested, 1 failed" in out
-    assert "call_base/calls.csv" in out and "moved to done/calls.csv" in out
+    assert "call_base/calls.csv" in out
+    assert "moved to done/calls.csv" in out
 
 
 def test_a_missing_landing_folder_is_one_line(monkeypatch, capsys, warehouse, tmp_path):
@@ -482,7 +485,8 @@ def test_a_missing_landing_folder_is_one_line(monkeypatch, capsys, warehouse, tm
         monkeypatch, capsys, "--warehouse", str(warehouse), "ingest-landing", str(tmp_path / "nowhere")
     )
     assert code == 2
-    assert err.startswith("pp: error: landing folder ") and err.count("\n") == 1
+    assert err.startswith("pp: error: landing folder ")
+    assert err.count("\n") == 1
 
 
 @pytest.mark.slow

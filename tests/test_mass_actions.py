@@ -152,7 +152,8 @@ def test_mass_actions_end_to_end(warehouse):
         warehouse=str(warehouse),
         as_of=T0,
     )
-    assert result["selected"] == 4 and sum(result["dealt"].values()) == 4
+    assert result["selected"] == 4
+    assert sum(result["dealt"].values()) == 4
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.sql("SELECT manager_id FROM leads WHERE lead_id = 1").fetchall() == [(managers[0],)]
         assert con.sql("SELECT manager_id FROM leads WHERE lead_id = 5").fetchall() == [(None,)]
@@ -165,7 +166,8 @@ def test_mass_actions_end_to_end(warehouse):
         plans = dict(con.sql("SELECT lead_id, planned_on FROM leads WHERE planned_on IS NOT NULL").fetchall())
         temperatures = dict(con.sql("SELECT lead_id, temperature FROM leads").fetchall())
     assert plans == {2: date(2026, 3, 3), 4: date(2026, 3, 4)}
-    assert temperatures[2] == "warm" and temperatures[4] == "cold"  # unchanged
+    assert temperatures[2] == "warm"
+    assert temperatures[4] == "cold"
     with pytest.raises(PipelineError, match="is before --start"):
         distribute(sc_id="sc-ekb-1", start=date(2026, 3, 4), end=date(2026, 3, 3), warehouse=str(warehouse))
 

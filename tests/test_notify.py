@@ -196,10 +196,14 @@ def test_hot_leads_go_out_at_once_one_message_per_sc(warehouse, smtp):
     html = ekb.get_body(("html",)).get_content()  # type: ignore[union-attr]
     for expected in (company, "ИНН 6663003127 / КПП 667001001", "Контур.Экстерн", "Контур.Диадок"):
         assert expected in plain
-    assert "Подключение" in plain and "Допродажа" in plain
-    assert "горячий (красный)" in plain and "#d32f2f" in html
+    assert "Подключение" in plain
+    assert "Допродажа" in plain
+    assert "горячий (красный)" in plain
+    assert "#d32f2f" in html
     assert "05.03.2026 15:00 (UTC+05:00)" in plain  # T0 + 3 h, in the SC's zone
-    assert "Рога &amp; Копыта" in html and "&lt;Урал&gt;" in html and "<Урал>" not in html
+    assert "Рога &amp; Копыта" in html
+    assert "&lt;Урал&gt;" in html
+    assert "<Урал>" not in html
     stored = query(warehouse, "SELECT recipient, message_id FROM notifications").rows()
     assert sorted(stored) == sorted((to, r.message["Message-ID"]) for to, r in by_to.items())
     assert all(r.message["Message-ID"].endswith("@potential-sales.local>") for r in smtp.received)
@@ -308,7 +312,8 @@ def test_a_refused_address_is_failed_and_reported_the_others_delivered(warehouse
     summary = deliver(_settings(warehouse), T0)
     assert (summary.sent, summary.failed, summary.retry_later) == (1, 1, 0)
     (failure,) = summary.failures
-    assert failure["sc_id"] == "sc-msk-1" and failure["last_error"].startswith("550")
+    assert failure["sc_id"] == "sc-msk-1"
+    assert failure["last_error"].startswith("550")
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-ekb-1"]]]
     assert deliver(_settings(warehouse), T0 + timedelta(days=1)).due == 0  # a dead mailbox is not retried
     rows = query(warehouse, "SELECT sc_id, status, attempts FROM notifications ORDER BY sc_id").rows()
@@ -333,7 +338,8 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_message_id(warehous
     with store.transaction(warehouse) as con:  # the claim lapses (PP_NOTIFY_CLAIM_SECONDS)
         con.execute("UPDATE notifications SET claimed_until = now() - INTERVAL 1 SECOND")
     again = deliver(settings, T0 + timedelta(minutes=2))
-    assert again.sent == 1 and _row(warehouse)["status"] == "sent"
+    assert again.sent == 1
+    assert _row(warehouse)["status"] == "sent"
     first, second = (r.message for r in smtp.received)
     assert first["Message-ID"] == second["Message-ID"] == _row(warehouse)["message_id"]  # receivers dedupe
 
@@ -366,16 +372,19 @@ def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkey
     monkeypatch.setenv("PP_BASE_URL", BASE_URL)
     ids = _assign(warehouse, _hot("sc-ekb-1"), T0)
     settings = _settings(warehouse)
-    assert settings.smtp_host is None and settings.outbox == warehouse.parent / "outbox"
+    assert settings.smtp_host is None
+    assert settings.outbox == warehouse.parent / "outbox"
     summary = deliver(settings, T0)
-    assert summary.sent == 1 and summary.target.startswith("folder")
+    assert summary.sent == 1
+    assert summary.target.startswith("folder")
     (path,) = sorted(settings.outbox.glob("*.eml"))
     assert path.name == "000001-sc-ekb-1-immediate.eml"
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert isinstance(message, EmailMessage)
     assert message.get_content_type() == "multipart/alternative"
     assert _links(message) == [f"{BASE_URL}/leads/{ids[0]}"]
-    assert message["To"] == ADDRESS["sc-ekb-1"] and message["Message-ID"] == _row(warehouse)["message_id"]
+    assert message["To"] == ADDRESS["sc-ekb-1"]
+    assert message["Message-ID"] == _row(warehouse)["message_id"]
     deliver(settings, T0 + timedelta(hours=1))
     assert len(list(settings.outbox.glob("*.eml"))) == 1
 
@@ -506,7 +515,8 @@ def test_a_sender_no_message_could_carry_is_one_error_and_fails_nothing(
     monkeypatch.setenv("PP_MAIL_FROM", sender)
     code, _out, err = cli_run(monkeypatch, capsys, "--warehouse", str(warehouse), "notify")
     assert code == 2
-    assert err.startswith("pp: error: setting PP_MAIL_FROM: ") and problem in err
+    assert err.startswith("pp: error: setting PP_MAIL_FROM: ")
+    assert problem in err
     assert len(err.strip().splitlines()) == 1
     assert query(warehouse, "SELECT count(*) FROM notifications").item() == 0
     assert query(warehouse, "SELECT count(*) FROM notices WHERE notification_id IS NULL").item() == 1
@@ -601,7 +611,8 @@ def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
     assert "due 1, sent 1, to retry later 0, failed 0" in out
     assert str(warehouse.parent / "outbox") in out
     code, out, _ = run(monkeypatch, capsys, *args)
-    assert code == 0 and "due 0, sent 0" in out
+    assert code == 0
+    assert "due 0, sent 0" in out
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -615,7 +626,8 @@ def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_r
     code, out, err = run(
         monkeypatch, capsys, "--warehouse", str(warehouse), "notify", "--as-of", T0.isoformat()
     )
-    assert code == 0 and "Traceback" not in err
+    assert code == 0
+    assert "Traceback" not in err
     assert "due 2, sent 1, to retry later 0, failed 1" in out
     (line,) = [line for line in out.splitlines() if "failed for good" in line]
     assert line.strip() == (

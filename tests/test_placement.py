@@ -44,8 +44,10 @@ def test_a_placement_books_connection_leads_with_an_inn_and_tells_their_sc():
 def test_an_sc_is_not_told_of_the_leads_it_created():
     own = keep_with_creator(_leads(), "sc-b")
     placed = place(own, T0, zones=ZONES, calendar=NO_CALENDAR, digest_hour=9, notify=False)
-    assert set(placed.leads["sc_id"]) == {"sc-b"} and set(placed.leads["assigned_by"]) == {"sc"}
-    assert placed.notices.is_empty() and placed.bookings["lead_id"].to_list() == [1]
+    assert set(placed.leads["sc_id"]) == {"sc-b"}
+    assert set(placed.leads["assigned_by"]) == {"sc"}
+    assert placed.notices.is_empty()
+    assert placed.bookings["lead_id"].to_list() == [1]
 
 
 @pytest.mark.parametrize("reason", list(TransferReason))
@@ -61,7 +63,8 @@ def test_a_transfer_keeps_the_missed_deadline_only_for_a_breach(reason):
     assert set(placement.notices["cause"]) == {NoticeCause.TRANSFERRED.value}
     assert set(placement.notices["sc_id"]) == set(placement.bookings["sc_id"]) == {"sc-b"}
     expected = missed if reason is TransferReason.BREACH else None
-    assert set(transfers["missed_deadline"]) == {expected} and set(transfers["sanction_id"]) == {7}
+    assert set(transfers["missed_deadline"]) == {expected}
+    assert set(transfers["sanction_id"]) == {7}
 
 
 def test_the_policy_proposes_the_scs_over_its_thresholds_worst_first():

@@ -172,7 +172,8 @@ def test_a_failed_run_is_announced_to_the_webhook(server, webhook, tmp_path):
     run_id = _run(server, "ingest-feed/ingest", parameters)
     _work_until(server, run_id, "FAILED")  # a bad file is not retried
     alert = webhook[1].get(timeout=ALERT_SECONDS)
-    assert "ingest-feed" in alert["subject"] and "Failed" in alert["subject"]
+    assert "ingest-feed" in alert["subject"]
+    assert "Failed" in alert["subject"]
     assert run_id in alert["body"]
 
 
@@ -204,7 +205,8 @@ def test_the_ingest_deployment_runs_on_a_worker(server, tmp_path):
         assert time.monotonic() < deadline, f"the flow run did not complete in time: {state}"
         _prefect(server, "worker", "start", "--pool", "potential-sales", "--run-once", timeout=RUN_SECONDS)
         state = _prefect(server, "flow-run", "inspect", run_id[1])
-        assert "FAILED" not in state and "CRASHED" not in state, state
+        assert "FAILED" not in state, state
+        assert "CRASHED" not in state, state
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         landed = con.execute("SELECT inn, sc_id IS NOT NULL FROM leads").fetchall()

@@ -200,7 +200,9 @@ def test_chart_text_is_escaped():
     from tasks.charts import bars
 
     svg = bars("<b>&", ["a<b"], {"x": [1.0]})
-    assert "<b>&" not in svg and "&lt;b&gt;&amp;" in svg and "a&lt;b" in svg
+    assert "<b>&" not in svg
+    assert "&lt;b&gt;&amp;" in svg
+    assert "a&lt;b" in svg
 
 
 def test_the_as_of_instant_is_kept_for_the_default_week():
@@ -240,7 +242,8 @@ def test_pp_report_never_replaces_the_warehouse_or_the_files_beside_it(
         monkeypatch, capsys, "--warehouse", str(warehouse), "report", "--out", str(guarded), *force
     )
     assert code == 2
-    assert err.startswith("pp: error: ") and "would replace the warehouse's own file" in err
+    assert err.startswith("pp: error: ")
+    assert "would replace the warehouse's own file" in err
     assert len(err.strip().splitlines()) == 1
     assert guarded.read_bytes() == before
 
@@ -250,7 +253,8 @@ def test_pp_report_refuses_a_file_it_did_not_write(monkeypatch, capsys, warehous
     notes.write_text("<p>my own notes</p>", encoding="utf-8")
     code, _, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "report", "--out", str(notes))
     assert code == 2
-    assert f"{notes} exists and was not written by pp report" in err and "--force" in err
+    assert f"{notes} exists and was not written by pp report" in err
+    assert "--force" in err
     assert len(err.strip().splitlines()) == 1
     assert notes.read_text(encoding="utf-8") == "<p>my own notes</p>"
 
@@ -323,7 +327,8 @@ def test_the_report_replaces_its_own_page_and_another_only_when_forced(small, tm
     assert default.read_text(encoding="utf-8") == "someone else's page"
     report(last_complete=True, as_of=AS_OF, warehouse=str(small), force=True)
     assert GENERATOR_TAG in default.read_text(encoding="utf-8")
-    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
+    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob(".*.partial"))
 
 
 @pytest.mark.usefixtures("prefect_server")

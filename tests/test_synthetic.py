@@ -84,9 +84,9 @@ def test_generated_inns_pass_an_independent_checksum(make, width) -> None:
 
 
 def test_inn_helpers_reject_bad_region_arrays() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="one code or one per INN"):
         valid_inn10(5, np.random.default_rng(0), np.array(["66", "77"]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="region codes 01-99"):
         valid_inn12(1, np.random.default_rng(0), np.array(["00"]))
 
 
@@ -122,17 +122,23 @@ def test_requested_bad_share_holds_and_every_bad_row_is_really_broken(call_base)
     for row in bad.iter_rows(named=True):
         reason = row["expected_reason"]
         if reason == "bad_inn":
-            assert row["inn"] is not None and not inn_is_valid(row["inn"])
+            assert row["inn"] is not None
+            assert not inn_is_valid(row["inn"])
         elif reason == "missing_inn":
             assert row["inn"] is None
         elif reason == "bad_kpp":
-            assert row["inn"] and inn_is_valid(row["inn"]) and not kpp_is_valid(row["kpp"])
+            assert row["inn"]
+            assert inn_is_valid(row["inn"])
+            assert not kpp_is_valid(row["kpp"])
         elif reason == "fictitious_phone":
-            assert not phone_is_real(row["phone"]) and row["email"] is None
+            assert not phone_is_real(row["phone"])
+            assert row["email"] is None
         elif reason == "fictitious_email":
-            assert not email_is_real(row["email"]) and row["phone"] is None
+            assert not email_is_real(row["email"])
+            assert row["phone"] is None
         elif reason == "missing_contacts":
-            assert row["phone"] is None and row["email"] is None
+            assert row["phone"] is None
+            assert row["email"] is None
         elif reason == "unknown_product":
             assert row["product"] not in PRODUCTS
         elif reason == "bad_date":
@@ -154,13 +160,17 @@ def test_good_rows_pass_every_check(source) -> None:
         assert row["email"] is None or email_is_real(row["email"])
         if row["inn"] is None:
             assert source_rules()[source].initiator is Initiator.CLIENT
-            assert row["kpp"] is None and row["phone"] is not None
+            assert row["kpp"] is None
+            assert row["phone"] is not None
             continue
-        assert inn_is_valid(row["inn"]) and row["inn"][:2] == row["region"]
+        assert inn_is_valid(row["inn"])
+        assert row["inn"][:2] == row["region"]
         if len(row["inn"]) == 12:
-            assert row["kpp"] is None and row["company_name"].startswith("ИП ")
+            assert row["kpp"] is None
+            assert row["company_name"].startswith("ИП ")
         else:
-            assert kpp_is_valid(row["kpp"]) and row["kpp"][:4] == row["inn"][:4]
+            assert kpp_is_valid(row["kpp"])
+            assert row["kpp"][:4] == row["inn"][:4]
             assert re.match(r"(ООО|АО|ПАО|ЗАО|Общество) ", row["company_name"])
 
 
@@ -176,7 +186,8 @@ def test_event_at_is_never_after_as_of(call_base, callback) -> None:
         instants = [t for v in frame["event_at"] if (t := parse_instant(v)) is not None]
         assert len(instants) == N - (frame["expected_reason"] == "bad_date").sum()
         assert all(t.utcoffset() == timedelta(hours=5) for t in instants)
-        assert max(instants) <= AS_OF and min(instants) >= AS_OF - timedelta(days=3)
+        assert max(instants) <= AS_OF
+        assert min(instants) >= AS_OF - timedelta(days=3)
         assert instants == sorted(instants)  # a feed lists its events in time order
 
 
@@ -206,7 +217,8 @@ def test_requested_duplicate_share_holds_and_duplicates_repeat_a_client(call_bas
 def test_client_sources_carry_some_rows_without_inn(call_base, callback) -> None:
     no_inn = callback.filter(pl.col("inn").is_null() & pl.col("expected_reason").is_null())
     assert 0.06 * N < no_inn.height < 0.14 * N
-    assert no_inn["phone"].null_count() == 0 and no_inn["email"].null_count() == no_inn.height
+    assert no_inn["phone"].null_count() == 0
+    assert no_inn["email"].null_count() == no_inn.height
     principal = call_base.filter(pl.col("expected_reason") != "missing_inn")
     assert principal["inn"].null_count() == 0
 
@@ -215,9 +227,11 @@ def test_contacts_vary_realistically(call_base) -> None:
     good = call_base.filter(pl.col("expected_reason").is_null())
     phone_only = good.filter(pl.col("email").is_null()).height
     email_only = good.filter(pl.col("phone").is_null()).height
-    assert phone_only > 0.2 * N and email_only > 0.08 * N
+    assert phone_only > 0.2 * N
+    assert email_only > 0.08 * N
     phones = good["phone"].drop_nulls()
-    assert phones.str.starts_with("8 (").any() and phones.str.starts_with("+7 ").any()
+    assert phones.str.starts_with("8 (").any()
+    assert phones.str.starts_with("+7 ").any()
     assert phones.str.contains(r"^\d{11}$").any()
     assert good["email"].drop_nulls().str.ends_with("@mail.ru").any()
     entrepreneurs = good["company_name"].str.starts_with("ИП ").sum()
@@ -296,15 +310,16 @@ def test_xlsx_parquet_jsonl_round_trip(small, tmp_path: Path) -> None:
     assert pl.read_parquet(parquet).equals(small)
     jsonl = write_feed(small, tmp_path / "feed.jsonl", russian_headers=True)
     lines = jsonl.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == small.height and "ИНН" in json.loads(lines[0])
+    assert len(lines) == small.height
+    assert "ИНН" in json.loads(lines[0])
     back = pl.read_ndjson(jsonl, schema=dict.fromkeys(json.loads(lines[0]), pl.String))
     assert back.rename(dict(zip(back.columns, small.columns, strict=True))).equals(small)
 
 
 def test_writer_refuses_what_it_cannot_write(small, tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"write \.csv, \.xlsx"):
         write_feed(small, tmp_path / "feed.txt")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="CSV encoding one of"):
         write_feed(small, tmp_path / "feed.csv", encoding="latin-1")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"apply to \.csv files only"):
         write_feed(small, tmp_path / "feed.parquet", delimiter=";")

@@ -50,7 +50,8 @@ def test_a_breached_hot_lead_moves_once_with_a_fresh_clock(warehouse, tmp_path):
     assert (result["breaches_recorded"], result["transferred"]) == (1, 1)
     assert (again["breaches_recorded"], again["transferred"]) == (0, 0)
     lead = _lead(warehouse, lead_id)
-    assert lead["sc_id"] in REGION_50 and lead["sc_id"] != first_sc
+    assert lead["sc_id"] in REGION_50
+    assert lead["sc_id"] != first_sc
     assert lead["status"] == "new"
     # arrival reset to the transfer; 3 working hours from 13:00 Moscow is 16:00 = 13:00 UTC
     assert (lead["arrived_at"], lead["accept_deadline"]) == (at, datetime(2026, 3, 2, 13, tzinfo=UTC))

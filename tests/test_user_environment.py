@@ -203,4 +203,5 @@ def test_a_file_name_is_shown_as_written_never_as_markup_or_terminal_codes(
         code, out, err = run(monkeypatch, capsys, *args, "--as-of", "2026-03-06T16:30:00+03:00")
         assert code == 0, err
         assert "\x1b" not in out + err
-        assert "[bold]march" in out and "[red]x" in out
+        assert "[bold]march" in out
+        assert "[red]x" in out

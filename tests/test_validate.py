@@ -548,7 +548,8 @@ def test_an_empty_feed() -> None:
     valid, quarantined = run(feed().clear())
     assert valid.schema == pl.Schema(VALID_SCHEMA)
     assert quarantined.schema == pl.Schema(QUARANTINE_SCHEMA)
-    assert valid.is_empty() and quarantined.is_empty()
+    assert valid.is_empty()
+    assert quarantined.is_empty()
 
 
 def test_every_row_lands_exactly_once() -> None:
@@ -573,7 +574,8 @@ def test_every_row_lands_exactly_once() -> None:
         assert valid_ids | quarantined_ids == set(rows["row_number"])
         assert quarantined["detail"].null_count() == 0
         assert set(quarantined["reason_code"]) <= {code.value for code in ReasonCode}
-        assert valid.height > 0 and quarantined.height > 0
+        assert valid.height > 0
+        assert quarantined.height > 0
 
 
 def test_details_do_not_echo_contacts() -> None:
