@@ -46,3 +46,17 @@ def warehouse(tmp_path: Path, warehouse_template: Path) -> Path:
     path = tmp_path / "pp.duckdb"
     shutil.copyfile(warehouse_template, path)
     return path
+
+
+@pytest.fixture
+def write_limit(prefect_server: None) -> Iterator[None]:
+    """The `warehouse-write` limit on the session's server, as `pp server setup` leaves it:
+    runs given the server's URL take it, and refuse to write without it."""
+    from prefect.client.orchestration import get_client
+
+    from warehouse import store
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
+        yield
+        client.delete_global_concurrency_limit_by_name(store.WRITE_SLOT)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,17 +19,6 @@ from warehouse import store
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
-
-
-@pytest.fixture
-def write_limit() -> Iterator[None]:
-    """The `warehouse-write` limit on the session's server, as `pp server setup` leaves it."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
-        yield
-        client.delete_global_concurrency_limit_by_name(store.WRITE_SLOT)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
