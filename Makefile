@@ -20,11 +20,14 @@ $(STAMP): pyproject.toml uv.lock $(UV)
 demo: $(STAMP)
 	$(BIN)/pp demo
 
+# Test modules run whole on one of the workers (loadscope): a module's server starts once.
+PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),2) --dist loadscope
+
 test: $(STAMP) lint
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 test-fast: $(STAMP)              # the inner loop: everything but the tests that start servers and processes
-	$(BIN)/pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,6 +13,9 @@ import pytest
 # Prefect writes into PREFECT_HOME: keep the suite's state out of the user's.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="pp-tests-prefect-")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# pp's consoles are as wide in every test process (pytest-xdist workers included) as a wide
+# terminal, so what the tests read is never wrapped by chance.
+os.environ["COLUMNS"] = "200"
 # No test sends real mail, whatever a developer's environment or `.env` says: notifications
 # go to `.eml` files beside each test's warehouse unless a test starts its own SMTP server.
 os.environ["PP_SMTP_HOST"] = ""
