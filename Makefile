@@ -26,8 +26,8 @@ PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),2) --dist loadscope
 test: $(STAMP) lint
 	$(PYTEST)
 
-test-fast: $(STAMP)              # the inner loop: everything but the tests that start servers and processes
-	$(PYTEST) -m "not slow"
+test-fast: $(STAMP)              # the inner loop: the pure tests, no Prefect server, no processes
+	$(PYTEST) -m "not slow and not flow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,6 +24,14 @@ os.environ.pop("PP_OUTBOX_DIR", None)
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that run flows on the session's Prefect server are marked `flow`: the inner loop
+    (`make test-fast`) leaves them and the `slow` ones to `make test`."""
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.flow)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
