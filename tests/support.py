@@ -36,3 +36,16 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame
     """A read-only look at the warehouse, as an analyst's client would take it."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql, params=params).pl()
+
+
+def refused(monkeypatch, capsys, warehouse: Path, *args: str) -> tuple[str, str]:
+    """`pp --warehouse W ARGS` that must fail as a user error: status 2, one `pp: error:` line,
+    no traceback, the warehouse untouched. Returns stdout and the error line."""
+    before = warehouse.stat().st_mtime_ns
+    code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), *args)
+    assert code == 2, out + err
+    assert err.startswith("pp: error: ")
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert warehouse.stat().st_mtime_ns == before
+    return out, err

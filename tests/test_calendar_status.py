@@ -159,16 +159,8 @@ def test_sweep_warns_from_1_october_and_deadlines_in_unconfirmed_years_are_count
 
 
 def test_pp_calendar_status_prints_the_years_and_their_sources(monkeypatch, capsys, warehouse):
-    code, out, err = run(
-        monkeypatch,
-        capsys,
-        "--warehouse",
-        str(warehouse),
-        "calendar",
-        "status",
-        "--as-of",
-        "2026-06-01T12:00:00+03:00",
-    )
+    status = ("--warehouse", str(warehouse), "calendar", "status")
+    code, out, err = run(monkeypatch, capsys, *status, "--as-of", "2026-06-01T12:00:00+03:00")
     assert code == 0, err
     first, last = WORKING_CALENDAR_YEARS
     assert f"production calendar {first}-{last}; confirmed {first}-{LAST}" in out
@@ -176,17 +168,7 @@ def test_pp_calendar_status_prints_the_years_and_their_sources(monkeypatch, caps
     assert "plain weekdays, unconfirmed" in out
     assert err == ""
 
-    code, out, err = run(
-        monkeypatch,
-        capsys,
-        "--warehouse",
-        str(warehouse),
-        "calendar",
-        "status",
-        "--as-of",
-        f"{LAST}-10-01T09:00:00+03:00",
-        "--json",
-    )
+    code, out, err = run(monkeypatch, capsys, *status, "--as-of", f"{LAST}-10-01T09:00:00+03:00", "--json")
     assert code == 0, err
     document = json.loads(out)
     assert document["confirmed_to"] == LAST
