@@ -5,6 +5,7 @@ the `warehouse-write` limit is refused in one line rather than letting writers t
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import time
 from pathlib import Path
@@ -60,14 +61,28 @@ def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse,
     lock.acquire()
     run = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893"]), _env(tmp_path))
     try:
-        time.sleep(8)  # long enough to start and reach the lock
-        assert run.poll() is None  # still waiting, not failed
+        said = _stderr_until(run, WAITING, seconds=120)  # however long start-up takes here
+        assert run.poll() is None, said  # still waiting, not failed
     finally:
         lock.release()
-    _, err = run.communicate(timeout=120)
-    assert run.returncode == 0, err
-    assert "another run is writing; waiting for it to finish" in err
+    _, rest = run.communicate(timeout=120)
+    assert run.returncode == 0, said + rest
+    assert WAITING in said
     assert _leads(warehouse) == 1
+
+
+WAITING = "another run is writing; waiting for it to finish"
+
+
+def _stderr_until(run: subprocess.Popen[str], text: str, *, seconds: float) -> str:
+    """What the process wrote on stderr until it said `text`, ended, or time ran out."""
+    assert run.stderr is not None
+    said, deadline = b"", time.monotonic() + seconds
+    while text.encode() not in said and run.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([run.stderr], [], [], 0.2)
+        if ready:
+            said += os.read(run.stderr.fileno(), 65536)
+    return said.decode(errors="replace")
 
 
 def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path, write_limit):
