@@ -17,7 +17,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
-import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -27,7 +26,6 @@ from rich.text import Text
 
 from schemas.enums import Contact, LeadType, Stage, Temperature
 from schemas.errors import PipelineError
-from schemas.instants import check_in_calendar
 from schemas.rules import SLA_TERMS, source_rules
 from schemas.settings import load_settings
 from schemas.text import printable
@@ -66,6 +64,8 @@ Json = Annotated[
 ]
 
 if TYPE_CHECKING:
+    import polars as pl
+
     SourceCode = str
 else:  # Appendix 1's codes, read from schemas/data/sources.csv: help lists them, parsing checks them
     SourceCode = Literal[tuple(source_rules())]
@@ -82,6 +82,8 @@ def print_json(document: Mapping[str, Any]) -> None:
 
 
 def _json_value(value: Any) -> Any:
+    import polars as pl  # loaded by any command that has a frame to print; help does without it
+
     if isinstance(value, datetime):  # the warehouse stores UTC: an instant without a zone is one
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, pl.DataFrame):
@@ -112,6 +114,8 @@ def parse_as_of(value: str | None, *, option: str = "--as-of") -> datetime | Non
         parsed.astimezone(UTC)
     except OverflowError:
         raise PipelineError(f"{option} {value!r} is out of range; give a real instant") from None
+    from schemas.instants import check_in_calendar  # polars comes with it; help does without
+
     return check_in_calendar(parsed, option=option)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,10 @@ def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, capsys, ware
     assert err.startswith("pp: error: setting PP_TRANSFER_TEMPERATURES:")
     assert "cold leads never move" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_command_line_loads_neither_polars_nor_prefect_until_a_command_needs_them():
+    """`pp --help` and usage errors answer at once: the heavy libraries load with the command."""
+    probe = "import sys, flows.cli; print(sorted({'polars', 'prefect', 'duckdb'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
