@@ -22,7 +22,7 @@ from adapters.markers import read_marker
 from flows.outcomes import publish_table
 from flows.runtime import run_as_of, run_name
 from schemas.errors import PipelineError
-from schemas.instants import resolve_as_of
+from schemas.instants import UTC_US, resolve_as_of
 from schemas.settings import load_settings
 from tasks.calendar_status import confirmed_to, renewal_warning
 from tasks.periods import Period, parse_period, period_of_day
@@ -34,7 +34,8 @@ from warehouse import store
 FORMATS = ("html", "parquet", "csv")
 TABLES = ("sla", "trend", "take_times", "time_to_take", "backlog", "funnel", "conversion", "notifications")
 MANIFEST = ".pp-report.json"  # in a table folder: the files the report wrote there, by digest
-WAREHOUSE_COMPANIONS = (".lock", ".wal", ".tmp")  # the write lock, DuckDB's WAL and spill folder
+# the write lock, DuckDB's WAL and spill folder, the analysts' snapshot
+WAREHOUSE_COMPANIONS = (".lock", ".wal", ".tmp", store.SNAPSHOT_SUFFIX)
 TREND_PERIODS = 6  # the compliance chart shows the period and the five before it
 
 
@@ -48,7 +49,7 @@ def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, 
     since = period
     for _ in range(TREND_PERIODS - 1):
         since = since.previous()
-    with store.reader(warehouse) as con:
+    with store.analyst_reader(warehouse) as (con, snapshot_at):
         store.require_schema(con, warehouse)
         trend = repo.report_trend(con, period.kind, period.first_day, since.first_day)
         frames = {
@@ -66,6 +67,7 @@ def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, 
     )
     frames["take_times"] = take_times(stays, calendar)
     frames["time_to_take"] = take_time_summary(frames["take_times"])
+    frames["freshness"] = pl.DataFrame({"data_as_of": [snapshot_at]}, schema={"data_as_of": UTC_US})
     return frames
 
 
@@ -88,6 +90,7 @@ def publish(
         f"- leads arrived: {int(sla['arrived'].sum()):,}",
         f"- taken in time: {in_time:,}; breached: {breached:,}; compliance: {share}",
         f"- open backlog: {int(frames['backlog']['leads'].sum()):,}",
+        f"- data as of {frames['freshness']['data_as_of'][0].isoformat(timespec='seconds')}",
         f"- written to `{written}`",
     ]
     if calendar_warning:
@@ -308,6 +311,7 @@ def report(
                 conversion=frames["conversion"],
                 notifications=frames["notifications"],
                 calendar_warning=calendar_warning,
+                data_as_of=frames["freshness"]["data_as_of"][0],
             )
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, lambda staged: staged.write_text(page, encoding="utf-8"))
@@ -323,4 +327,5 @@ def report(
         "written": str(target),
         "tables": tables,
         "calendar_warning": calendar_warning,
+        "data_as_of": frames["freshness"]["data_as_of"][0],
     }

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         "512MB", description="DuckDB's buffer cap for ingestion; beyond it DuckDB spills to disk"
     )
+    snapshot_seconds: int | None = Field(
+        300,
+        ge=0,
+        description="refresh the analysts' read-only copy beside the warehouse (`pp.duckdb.snapshot`) "
+        "after a write at most this often; unset: no snapshot, readers open the warehouse",
+    )
     lock_timeout_seconds: float = Field(
         600, ge=0, description="how long a run waits for another to finish with the warehouse"
     )
@@ -85,7 +91,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "smtp_host", "smtp_user", "smtp_password", "smtp_password_block", "outbox_dir", mode="before"
+        "smtp_host",
+        "smtp_user",
+        "smtp_password",
+        "smtp_password_block",
+        "outbox_dir",
+        "snapshot_seconds",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

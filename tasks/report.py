@@ -92,6 +92,7 @@ def render_html(
     conversion: pl.DataFrame,
     notifications: pl.DataFrame,
     calendar_warning: str | None = None,
+    data_as_of: datetime | None = None,
 ) -> str:
     """One self-contained page: charts first (inline SVG), the tables behind them after; a
     banner on top while the production calendar is about to run out (`tasks.calendar_status`)."""
@@ -145,6 +146,7 @@ def render_html(
         generator_tag=GENERATOR_TAG,
         period=period,
         as_of=as_of.isoformat(),
+        data_as_of=None if data_as_of is None else data_as_of.isoformat(timespec="seconds"),
         calendar_warning=calendar_warning,
         charts=charts,
         tables=[_table(title, frame) for title, frame in sections],

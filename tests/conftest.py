@@ -19,6 +19,8 @@ os.environ["COLUMNS"] = "200"
 # No test sends real mail, whatever a developer's environment or `.env` says: notifications
 # go to `.eml` files beside each test's warehouse unless a test starts its own SMTP server.
 os.environ["PP_SMTP_HOST"] = ""
+# No analysts' snapshot beside each test's warehouse, but in the tests of the snapshot itself.
+os.environ["PP_SNAPSHOT_SECONDS"] = ""
 os.environ.pop("PP_OUTBOX_DIR", None)
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)

@@ -12,9 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = sorted((ROOT / "flows").glob("*.py"))
 TASKS = sorted((ROOT / "tasks").glob("*.py"))
-# A flow opens its connection and checks (or, `pp init`, migrates) the schema; the rest is
-# the repository's.
-STORE_IN_FLOWS = {"transaction", "reader", "require_schema", "migrate", "schema_version", "Connection"}
+# A flow opens its connection (or the analysts' snapshot) and checks (or, `pp init`, migrates)
+# the schema; the rest is the repository's.
+STORE_IN_FLOWS = {
+    "transaction", "reader", "analyst_reader", "require_schema", "migrate", "schema_version", "Connection"
+}
 DATABASE_CALLS = {"execute", "executemany", "sql"}
 SQL_TEXT = re.compile(
     r"\b(SELECT\s.*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|DROP\s+TABLE|CREATE\s+(TEMP\s+)?TABLE)\b",

@@ -6,6 +6,7 @@ import errno
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -167,6 +168,73 @@ def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Conn
         finally:
             with suppress(duckdb.Error):
                 con.close()
+        _publish_snapshot(path)
+
+
+SNAPSHOT_SUFFIX = ".snapshot"  # the analysts' copy beside the warehouse: pp.duckdb.snapshot
+
+
+def snapshot_path(path: Path) -> Path:
+    return path.with_name(path.name + SNAPSHOT_SUFFIX)
+
+
+def _publish_snapshot(path: Path) -> None:
+    """After a committed write, still holding the write lock: refresh the analysts' snapshot
+    when it is older than `PP_SNAPSHOT_SECONDS` (never, when that is unset). A snapshot that
+    cannot be written is logged; the write it follows has committed all the same."""
+    from schemas.settings import load_settings
+
+    every = load_settings().snapshot_seconds
+    target = snapshot_path(path)
+    if every is None or (target.exists() and time.time() - target.stat().st_mtime < every):
+        return
+    try:
+        refresh_snapshot(path)
+    except (OSError, duckdb.Error) as exc:
+        log.warning("warehouse %s: snapshot for readers not refreshed (%s)", path, type(exc).__name__)
+
+
+def refresh_snapshot(path: Path) -> Path:
+    """Copy the warehouse, whole and checkpointed, to its snapshot; call it under the write
+    lock. Readers of the snapshot never hold the warehouse: a writer never waits for them, and
+    one that has the old snapshot open keeps reading it (the new one replaces it by rename)."""
+    if Path(f"{path}.wal").exists():  # what the last writer left in the WAL goes into the file
+        con = duckdb.connect(str(path))
+        try:
+            run(con, "CHECKPOINT")
+        finally:
+            con.close()
+    target = snapshot_path(path)
+    handle, aside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        shutil.copyfile(path, aside)
+        os.replace(aside, target)
+    finally:
+        Path(aside).unlink(missing_ok=True)
+    return target
+
+
+@contextmanager
+def analyst_reader(path: Path) -> Iterator[tuple[Connection, datetime]]:
+    """A read-only connection to the snapshot, made fresh first if the warehouse changed since,
+    and the instant the snapshot was taken. Without snapshots (`PP_SNAPSHOT_SECONDS` unset)
+    the warehouse itself is read, as of now."""
+    from schemas.settings import load_settings
+
+    if load_settings().snapshot_seconds is None:
+        with reader(path) as con:
+            yield con, datetime.now(UTC)
+        return
+    if not path.exists():
+        raise PipelineError(f"warehouse {path} does not exist; create it with `pp init`")
+    target = snapshot_path(path)
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
+        with write_lock(path):
+            refresh_snapshot(path)
+    taken = datetime.fromtimestamp(target.stat().st_mtime, UTC)
+    with reader(target) as con:
+        yield con, taken
 
 
 def _no_space(exc: BaseException | None) -> bool:
