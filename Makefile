@@ -21,7 +21,8 @@ demo: $(STAMP)
 	$(BIN)/pp demo
 
 # Test modules run whole on one of the workers (loadscope): a module's server starts once.
-PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),2) --dist loadscope
+# Three workers on two cores: the flow tests spend most of their time waiting on Prefect.
+PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),3) --dist loadscope
 
 test: $(STAMP) lint
 	$(PYTEST)
