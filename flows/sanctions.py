@@ -16,13 +16,13 @@ from typing import Any
 
 import polars as pl
 
+from flows.moves import move_leads
 from schemas.enums import SanctionKind, TransferReason
 from schemas.errors import PipelineError
 from schemas.settings import load_settings
 from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.lifecycle import check_history
 from tasks.periods import Period, bounds_by_centre, quarter_end
-from tasks.placement import transfer
 from tasks.sanctions import (
     ProposalPolicy,
     check_inn,
@@ -31,8 +31,8 @@ from tasks.sanctions import (
     check_sells,
     propose_exclusions,
 )
-from warehouse import outbox, store
 from warehouse import repository as repo
+from warehouse import store
 
 
 def default_actor() -> str:
@@ -183,26 +183,15 @@ def transfer_client(
         sanction_id, is_new = _impose(con, measure, as_of)
         leads = repo.client_open_leads(con, inn, product, to_sc)
         check_history(repo.history_after(con, leads, as_of))
-        if leads.height:
-            placement, transfers = transfer(
-                leads,
-                as_of,
-                zones=repo.centre_zones(con),
-                calendar=repo.working_calendar(con, as_of.year, as_of.year + 1),
-                digest_hour=digest_hour,
-                reason=TransferReason.TRANSFER_CLIENT,
-                sanction_id=sanction_id,
-            )
-            repo.apply_transfers(
-                con,
-                placement.leads,
-                transfers,
-                reason=TransferReason.TRANSFER_CLIENT.value,
-                actor=f"principal:{by}",
-                as_of=as_of,
-            )
-            repo.insert_bookings(con, placement.bookings)
-            outbox.insert_notices(con, placement.notices)
+        move_leads(
+            con,
+            leads,
+            as_of,
+            digest_hour=digest_hour,
+            reason=TransferReason.TRANSFER_CLIENT,
+            actor=f"principal:{by}",
+            sanction_id=sanction_id,
+        )
     return _result(sanction_id, is_new, measure, product=product, leads_moved=leads.height)
 
 

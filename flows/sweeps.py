@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 from prefect import flow, get_run_logger
 
+from flows.moves import move_leads
 from flows.notify import send_immediate
 from flows.outcomes import publish_table
 from flows.runtime import run_as_of, run_name
@@ -15,7 +16,7 @@ from schemas.enums import EventKind, Temperature, TransferReason
 from schemas.settings import load_settings
 from tasks.assign import choose_transfer_targets
 from tasks.calendar_status import confirmed_to, renewal_warning
-from tasks.placement import choose_centres, place, transfer
+from tasks.placement import choose_centres, place
 from warehouse import outbox, store
 from warehouse import repository as repo
 
@@ -114,25 +115,7 @@ def transfer_breached(
         return none
     targets = choose_transfer_targets(candidates, repo.eligible_centres(con, as_of), repo.sc_loads(con))
     moved = targets.filter(pl.col("to_sc").is_not_null())
-    if moved.height:
-        placement, transfers = transfer(
-            moved,
-            as_of,
-            zones=repo.centre_zones(con),
-            calendar=repo.working_calendar(con, as_of.year, as_of.year + 1),
-            digest_hour=digest_hour,
-            reason=TransferReason.BREACH,
-        )
-        repo.apply_transfers(
-            con,
-            placement.leads,
-            transfers,
-            reason=TransferReason.BREACH.value,
-            actor="sweep:sla",
-            as_of=as_of,
-        )
-        repo.insert_bookings(con, placement.bookings)
-        outbox.insert_notices(con, placement.notices)
+    move_leads(con, moved, as_of, digest_hour=digest_hour, reason=TransferReason.BREACH, actor="sweep:sla")
     return targets.select(none.columns)
 
 
