@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from flows.report import report
+from schemas.errors import PipelineError
 from tests.support import start
 from warehouse import store
 
@@ -84,3 +85,17 @@ def test_the_report_reads_the_snapshot_and_says_how_fresh_it_is(monkeypatch, tmp
     assert abs((result["data_as_of"] - taken).total_seconds()) < 1
     stated = "Data as of " + result["data_as_of"].isoformat(timespec="seconds")
     assert stated in page.read_text(encoding="utf-8")
+
+
+def test_a_snapshot_that_cannot_be_refreshed_is_one_line_for_the_reader(monkeypatch, warehouse):
+    monkeypatch.setenv("PP_SNAPSHOT_SECONDS", "300")
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.shutil, "copyfile", full_disk)
+    reading = store.analyst_reader(warehouse)
+    with pytest.raises(PipelineError, match=r"cannot refresh the snapshot .* No space left on device"):
+        reading.__enter__()
+    _write_marker(warehouse, "after")  # the writer is not held up: its snapshot is only logged
+    assert not store.snapshot_path(warehouse).exists()

@@ -199,7 +199,7 @@ def refresh_snapshot(path: Path) -> Path:
     lock. Readers of the snapshot never hold the warehouse: a writer never waits for them, and
     one that has the old snapshot open keeps reading it (the new one replaces it by rename)."""
     if Path(f"{path}.wal").exists():  # what the last writer left in the WAL goes into the file
-        con = duckdb.connect(str(path))
+        con = _open(path, read_only=False)  # waits for a reader of the live file, then one line
         try:
             run(con, "CHECKPOINT")
         finally:
@@ -231,7 +231,13 @@ def analyst_reader(path: Path) -> Iterator[tuple[Connection, datetime]]:
     target = snapshot_path(path)
     if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
         with write_lock(path):
-            refresh_snapshot(path)
+            try:
+                refresh_snapshot(path)
+            except OSError as exc:
+                raise PipelineError(
+                    f"cannot refresh the snapshot {target} for readers: {exc.strerror or exc}; "
+                    "free some space or set PP_SNAPSHOT_SECONDS= (empty) to read the warehouse itself"
+                ) from None
     taken = datetime.fromtimestamp(target.stat().st_mtime, UTC)
     with reader(target) as con:
         yield con, taken
