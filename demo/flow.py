@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +24,7 @@ from demo.queries import SUMMARIES
 from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
 from flows.billing import ingest_billing
+from flows.engine import pipeline_flow
 from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
 from flows.lead_actions import postpone_lead, refuse_lead, take_lead
@@ -335,7 +335,7 @@ def prepare_demo_folder(root: Path) -> set[str]:
     return _files_under(root)
 
 
-@flow(name="demo")
+@pipeline_flow(name="demo")
 def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
     """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → notifications
     → summary. Only what earlier runs wrote in `workdir` is removed; the folder's marker lists

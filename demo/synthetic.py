@@ -46,38 +46,108 @@ EVENT_WINDOW_SECONDS = 3 * 24 * 3600
 # Vocabularies. Surnames are in the masculine form ending in -ов/-ев/-ин, so the feminine form
 # is the same word plus "а" (and "a" in Latin letters, for e-mail addresses).
 SURNAMES: tuple[tuple[str, str], ...] = (
-    ("Иванов", "ivanov"), ("Смирнов", "smirnov"), ("Кузнецов", "kuznetsov"), ("Попов", "popov"),
-    ("Васильев", "vasiliev"), ("Петров", "petrov"), ("Соколов", "sokolov"),
-    ("Михайлов", "mikhailov"), ("Новиков", "novikov"), ("Фёдоров", "fedorov"),
-    ("Морозов", "morozov"), ("Волков", "volkov"), ("Алексеев", "alekseev"),
-    ("Лебедев", "lebedev"), ("Семёнов", "semenov"), ("Егоров", "egorov"), ("Павлов", "pavlov"),
-    ("Козлов", "kozlov"), ("Степанов", "stepanov"), ("Николаев", "nikolaev"), ("Орлов", "orlov"),
-    ("Андреев", "andreev"), ("Макаров", "makarov"), ("Никитин", "nikitin"),
-    ("Захаров", "zakharov"), ("Зайцев", "zaitsev"), ("Соловьёв", "soloviev"),
-    ("Борисов", "borisov"), ("Яковлев", "yakovlev"), ("Григорьев", "grigoriev"),
-    ("Романов", "romanov"), ("Воробьёв", "vorobiev"), ("Сергеев", "sergeev"),
-    ("Кузьмин", "kuzmin"), ("Фролов", "frolov"), ("Александров", "aleksandrov"),
-    ("Дмитриев", "dmitriev"), ("Королёв", "korolev"), ("Гусев", "gusev"),
-    ("Киселёв", "kiselev"), ("Ильин", "ilyin"), ("Максимов", "maksimov"),
-    ("Поляков", "polyakov"), ("Сорокин", "sorokin"), ("Виноградов", "vinogradov"),
-    ("Ковалёв", "kovalev"), ("Белов", "belov"), ("Медведев", "medvedev"),
-    ("Антонов", "antonov"), ("Тарасов", "tarasov"), ("Жуков", "zhukov"),
-    ("Баранов", "baranov"), ("Филиппов", "filippov"), ("Комаров", "komarov"),
-    ("Давыдов", "davydov"), ("Беляев", "belyaev"), ("Герасимов", "gerasimov"),
-    ("Богданов", "bogdanov"), ("Осипов", "osipov"), ("Сидоров", "sidorov"),
-    ("Матвеев", "matveev"), ("Титов", "titov"), ("Марков", "markov"), ("Миронов", "mironov"),
-    ("Крылов", "krylov"), ("Куликов", "kulikov"), ("Карпов", "karpov"), ("Власов", "vlasov"),
-    ("Мельников", "melnikov"), ("Денисов", "denisov"), ("Гаврилов", "gavrilov"),
-    ("Тихонов", "tikhonov"), ("Казаков", "kazakov"), ("Афанасьев", "afanasiev"),
-    ("Данилов", "danilov"), ("Савельев", "saveliev"), ("Тимофеев", "timofeev"),
-    ("Фомин", "fomin"), ("Чернов", "chernov"), ("Абрамов", "abramov"),
-    ("Мартынов", "martynov"), ("Ефимов", "efimov"), ("Щербаков", "shcherbakov"),
-    ("Назаров", "nazarov"), ("Калинин", "kalinin"), ("Исаев", "isaev"), ("Быков", "bykov"),
-    ("Маслов", "maslov"), ("Родионов", "rodionov"), ("Коновалов", "konovalov"),
-    ("Лазарев", "lazarev"), ("Воронин", "voronin"), ("Климов", "klimov"),
-    ("Филатов", "filatov"), ("Пономарёв", "ponomarev"), ("Голубев", "golubev"),
-    ("Хабибуллин", "khabibullin"), ("Галиев", "galiev"), ("Сафин", "safin"),
-    ("Ахметов", "akhmetov"), ("Гарипов", "garipov"), ("Шарипов", "sharipov"),
+    ("Иванов", "ivanov"),
+    ("Смирнов", "smirnov"),
+    ("Кузнецов", "kuznetsov"),
+    ("Попов", "popov"),
+    ("Васильев", "vasiliev"),
+    ("Петров", "petrov"),
+    ("Соколов", "sokolov"),
+    ("Михайлов", "mikhailov"),
+    ("Новиков", "novikov"),
+    ("Фёдоров", "fedorov"),
+    ("Морозов", "morozov"),
+    ("Волков", "volkov"),
+    ("Алексеев", "alekseev"),
+    ("Лебедев", "lebedev"),
+    ("Семёнов", "semenov"),
+    ("Егоров", "egorov"),
+    ("Павлов", "pavlov"),
+    ("Козлов", "kozlov"),
+    ("Степанов", "stepanov"),
+    ("Николаев", "nikolaev"),
+    ("Орлов", "orlov"),
+    ("Андреев", "andreev"),
+    ("Макаров", "makarov"),
+    ("Никитин", "nikitin"),
+    ("Захаров", "zakharov"),
+    ("Зайцев", "zaitsev"),
+    ("Соловьёв", "soloviev"),
+    ("Борисов", "borisov"),
+    ("Яковлев", "yakovlev"),
+    ("Григорьев", "grigoriev"),
+    ("Романов", "romanov"),
+    ("Воробьёв", "vorobiev"),
+    ("Сергеев", "sergeev"),
+    ("Кузьмин", "kuzmin"),
+    ("Фролов", "frolov"),
+    ("Александров", "aleksandrov"),
+    ("Дмитриев", "dmitriev"),
+    ("Королёв", "korolev"),
+    ("Гусев", "gusev"),
+    ("Киселёв", "kiselev"),
+    ("Ильин", "ilyin"),
+    ("Максимов", "maksimov"),
+    ("Поляков", "polyakov"),
+    ("Сорокин", "sorokin"),
+    ("Виноградов", "vinogradov"),
+    ("Ковалёв", "kovalev"),
+    ("Белов", "belov"),
+    ("Медведев", "medvedev"),
+    ("Антонов", "antonov"),
+    ("Тарасов", "tarasov"),
+    ("Жуков", "zhukov"),
+    ("Баранов", "baranov"),
+    ("Филиппов", "filippov"),
+    ("Комаров", "komarov"),
+    ("Давыдов", "davydov"),
+    ("Беляев", "belyaev"),
+    ("Герасимов", "gerasimov"),
+    ("Богданов", "bogdanov"),
+    ("Осипов", "osipov"),
+    ("Сидоров", "sidorov"),
+    ("Матвеев", "matveev"),
+    ("Титов", "titov"),
+    ("Марков", "markov"),
+    ("Миронов", "mironov"),
+    ("Крылов", "krylov"),
+    ("Куликов", "kulikov"),
+    ("Карпов", "karpov"),
+    ("Власов", "vlasov"),
+    ("Мельников", "melnikov"),
+    ("Денисов", "denisov"),
+    ("Гаврилов", "gavrilov"),
+    ("Тихонов", "tikhonov"),
+    ("Казаков", "kazakov"),
+    ("Афанасьев", "afanasiev"),
+    ("Данилов", "danilov"),
+    ("Савельев", "saveliev"),
+    ("Тимофеев", "timofeev"),
+    ("Фомин", "fomin"),
+    ("Чернов", "chernov"),
+    ("Абрамов", "abramov"),
+    ("Мартынов", "martynov"),
+    ("Ефимов", "efimov"),
+    ("Щербаков", "shcherbakov"),
+    ("Назаров", "nazarov"),
+    ("Калинин", "kalinin"),
+    ("Исаев", "isaev"),
+    ("Быков", "bykov"),
+    ("Маслов", "maslov"),
+    ("Родионов", "rodionov"),
+    ("Коновалов", "konovalov"),
+    ("Лазарев", "lazarev"),
+    ("Воронин", "voronin"),
+    ("Климов", "klimov"),
+    ("Филатов", "filatov"),
+    ("Пономарёв", "ponomarev"),
+    ("Голубев", "golubev"),
+    ("Хабибуллин", "khabibullin"),
+    ("Галиев", "galiev"),
+    ("Сафин", "safin"),
+    ("Ахметов", "akhmetov"),
+    ("Гарипов", "garipov"),
+    ("Шарипов", "sharipov"),
 )
 # first name, Latin, patronymic of his son, patronymic of his daughter
 MALE_NAMES: tuple[tuple[str, str, str, str], ...] = (
@@ -110,39 +180,101 @@ MALE_NAMES: tuple[tuple[str, str, str, str], ...] = (
     ("Ильдар", "ildar", "Ильдарович", "Ильдаровна"),
 )
 FEMALE_NAMES: tuple[tuple[str, str], ...] = (
-    ("Елена", "elena"), ("Ольга", "olga"), ("Наталья", "natalya"), ("Татьяна", "tatyana"),
-    ("Ирина", "irina"), ("Светлана", "svetlana"), ("Анна", "anna"), ("Мария", "maria"),
-    ("Екатерина", "ekaterina"), ("Юлия", "yulia"), ("Марина", "marina"), ("Галина", "galina"),
-    ("Людмила", "lyudmila"), ("Надежда", "nadezhda"), ("Оксана", "oksana"),
-    ("Анастасия", "anastasia"), ("Валентина", "valentina"), ("Алина", "alina"),
-    ("Гульнара", "gulnara"), ("Дарья", "darya"),
+    ("Елена", "elena"),
+    ("Ольга", "olga"),
+    ("Наталья", "natalya"),
+    ("Татьяна", "tatyana"),
+    ("Ирина", "irina"),
+    ("Светлана", "svetlana"),
+    ("Анна", "anna"),
+    ("Мария", "maria"),
+    ("Екатерина", "ekaterina"),
+    ("Юлия", "yulia"),
+    ("Марина", "marina"),
+    ("Галина", "galina"),
+    ("Людмила", "lyudmila"),
+    ("Надежда", "nadezhda"),
+    ("Оксана", "oksana"),
+    ("Анастасия", "anastasia"),
+    ("Валентина", "valentina"),
+    ("Алина", "alina"),
+    ("Гульнара", "gulnara"),
+    ("Дарья", "darya"),
 )
 # Company names are <first><second> ("Уралстрой") or <first>-<Second> ("Урал-Строй").
 NAME_FIRST: tuple[tuple[str, str], ...] = (
-    ("Урал", "ural"), ("Сиб", "sib"), ("Волга", "volga"), ("Кама", "kama"),
-    ("Енисей", "enisey"), ("Байкал", "baikal"), ("Балт", "balt"), ("Дон", "don"),
-    ("Север", "sever"), ("Восток", "vostok"), ("Амур", "amur"), ("Алтай", "altai"),
-    ("Нева", "neva"), ("Вектор", "vektor"), ("Альфа", "alfa"), ("Гранит", "granit"),
-    ("Меридиан", "meridian"), ("Прогресс", "progress"), ("Лидер", "lider"),
-    ("Стандарт", "standart"), ("Техно", "tekhno"), ("Эко", "eko"), ("Агро", "agro"),
-    ("Гео", "geo"), ("Мега", "mega"), ("Регион", "region"), ("Строй", "stroy"),
-    ("Проф", "prof"), ("Инвест", "invest"), ("Феникс", "feniks"),
+    ("Урал", "ural"),
+    ("Сиб", "sib"),
+    ("Волга", "volga"),
+    ("Кама", "kama"),
+    ("Енисей", "enisey"),
+    ("Байкал", "baikal"),
+    ("Балт", "balt"),
+    ("Дон", "don"),
+    ("Север", "sever"),
+    ("Восток", "vostok"),
+    ("Амур", "amur"),
+    ("Алтай", "altai"),
+    ("Нева", "neva"),
+    ("Вектор", "vektor"),
+    ("Альфа", "alfa"),
+    ("Гранит", "granit"),
+    ("Меридиан", "meridian"),
+    ("Прогресс", "progress"),
+    ("Лидер", "lider"),
+    ("Стандарт", "standart"),
+    ("Техно", "tekhno"),
+    ("Эко", "eko"),
+    ("Агро", "agro"),
+    ("Гео", "geo"),
+    ("Мега", "mega"),
+    ("Регион", "region"),
+    ("Строй", "stroy"),
+    ("Проф", "prof"),
+    ("Инвест", "invest"),
+    ("Феникс", "feniks"),
 )
 NAME_SECOND: tuple[tuple[str, str], ...] = (
-    ("строй", "stroy"), ("торг", "torg"), ("сервис", "servis"), ("логистик", "logistik"),
-    ("пром", "prom"), ("снаб", "snab"), ("инвест", "invest"), ("мед", "med"), ("тех", "tekh"),
-    ("комплект", "komplekt"), ("маш", "mash"), ("энерго", "energo"), ("транс", "trans"),
-    ("хлеб", "khleb"), ("лес", "les"), ("металл", "metall"), ("авто", "avto"), ("софт", "soft"),
-    ("консалт", "konsalt"), ("монтаж", "montazh"), ("групп", "grupp"), ("маркет", "market"),
+    ("строй", "stroy"),
+    ("торг", "torg"),
+    ("сервис", "servis"),
+    ("логистик", "logistik"),
+    ("пром", "prom"),
+    ("снаб", "snab"),
+    ("инвест", "invest"),
+    ("мед", "med"),
+    ("тех", "tekh"),
+    ("комплект", "komplekt"),
+    ("маш", "mash"),
+    ("энерго", "energo"),
+    ("транс", "trans"),
+    ("хлеб", "khleb"),
+    ("лес", "les"),
+    ("металл", "metall"),
+    ("авто", "avto"),
+    ("софт", "soft"),
+    ("консалт", "konsalt"),
+    ("монтаж", "montazh"),
+    ("групп", "grupp"),
+    ("маркет", "market"),
 )
 ORG_FORMS: tuple[tuple[str, float], ...] = (
-    ("ООО", 0.86), ("АО", 0.08), ("ПАО", 0.01), ("ЗАО", 0.02),
+    ("ООО", 0.86),
+    ("АО", 0.08),
+    ("ПАО", 0.01),
+    ("ЗАО", 0.02),
     ("Общество с ограниченной ответственностью", 0.03),
 )
 QUOTES: tuple[tuple[str, str, float], ...] = (("«", "»", 0.8), ('"', '"', 0.2))
 PERSONAL_DOMAINS: tuple[tuple[str, float], ...] = (
-    ("mail.ru", 0.34), ("yandex.ru", 0.24), ("gmail.com", 0.1), ("bk.ru", 0.07),
-    ("list.ru", 0.07), ("inbox.ru", 0.06), ("ya.ru", 0.06), ("rambler.ru", 0.06),
+    ("mail.ru", 0.34),
+    ("yandex.ru", 0.24),
+    ("gmail.com", 0.1),
+    ("bk.ru", 0.07),
+    ("list.ru", 0.07),
+    ("inbox.ru", 0.06),
+    ("ya.ru", 0.06),
+    ("rambler.ru", 0.06),
 )
 GENERIC_LOCALS: tuple[str, ...] = ("info", "office", "buh", "sales", "zakaz", "director")
 # prefix, before area code, after area code, between groups 2-3, between groups 3-4
@@ -157,11 +289,45 @@ PHONE_FORMATS: tuple[tuple[str, str, str, str, str, float], ...] = (
 )
 # Area codes of the regional capitals, for landline numbers.
 AREA_CODES: dict[int, int] = {
-    2: 347, 3: 3012, 10: 8142, 12: 8362, 14: 4112, 16: 843, 18: 3412, 19: 3902, 21: 8352,
-    22: 3852, 23: 861, 24: 391, 25: 423, 27: 4212, 28: 4162, 33: 4922, 34: 8442, 36: 473,
-    38: 3952, 39: 4012, 40: 4842, 42: 3842, 45: 3522, 47: 813, 50: 496, 52: 831, 54: 383,
-    55: 3812, 56: 3532, 61: 863, 63: 846, 66: 343, 70: 3822, 71: 4872, 72: 3452, 74: 351,
-    77: 495, 78: 812, 86: 3467,
+    2: 347,
+    3: 3012,
+    10: 8142,
+    12: 8362,
+    14: 4112,
+    16: 843,
+    18: 3412,
+    19: 3902,
+    21: 8352,
+    22: 3852,
+    23: 861,
+    24: 391,
+    25: 423,
+    27: 4212,
+    28: 4162,
+    33: 4922,
+    34: 8442,
+    36: 473,
+    38: 3952,
+    39: 4012,
+    40: 4842,
+    42: 3842,
+    45: 3522,
+    47: 813,
+    50: 496,
+    52: 831,
+    54: 383,
+    55: 3812,
+    56: 3532,
+    61: 863,
+    63: 846,
+    66: 343,
+    70: 3822,
+    71: 4872,
+    72: 3452,
+    74: 351,
+    77: 495,
+    78: 812,
+    86: 3467,
 }
 LANDLINE_SHARE = 0.2
 IP_SHARE = 0.25
@@ -176,18 +342,42 @@ SC_TEMPERATURES = ((Temperature.HOT, 0.3), (Temperature.WARM, 0.45), (Temperatur
 
 # Broken values: each one must send its row to quarantine with the paired reason code.
 FICTITIOUS_PHONES: tuple[str, ...] = (
-    "+7 999 999-99-99", "1234567890", "8 (000) 000-00-00", "+7 111 111 11 11",
-    "+7 (123) 456-78-90", "9876543210", "8 912 345", "+7 912 345 67 89 12",
+    "+7 999 999-99-99",
+    "1234567890",
+    "8 (000) 000-00-00",
+    "+7 111 111 11 11",
+    "+7 (123) 456-78-90",
+    "9876543210",
+    "8 912 345",
+    "+7 912 345 67 89 12",
 )
 FICTITIOUS_EMAILS: tuple[str, ...] = (
-    "test@example.com", "noemail@mail.ru", "no@yandex.ru", "test@test.ru", "info@example.com",
-    "ivanov@test.ru", "ivanov.mail.ru", "petrov@@mail.ru", "sidorov@", "@mail.ru",
+    "test@example.com",
+    "noemail@mail.ru",
+    "no@yandex.ru",
+    "test@test.ru",
+    "info@example.com",
+    "ivanov@test.ru",
+    "ivanov.mail.ru",
+    "petrov@@mail.ru",
+    "sidorov@",
+    "@mail.ru",
 )
 UNKNOWN_PRODUCTS: tuple[str, ...] = (
-    "crm", "kontur-crm", "extern-old", "1c-buh", "bitrix24", "unknown", "kassa-2",
+    "crm",
+    "kontur-crm",
+    "extern-old",
+    "1c-buh",
+    "bitrix24",
+    "unknown",
+    "kassa-2",
 )
 BAD_DATES: tuple[str, ...] = (
-    "32.13.2026", "2026-02-30T10:00:00+03:00", "99/99/9999", "2026-13-01", "31.02.2026 25:61",
+    "32.13.2026",
+    "2026-02-30T10:00:00+03:00",
+    "99/99/9999",
+    "2026-13-01",
+    "31.02.2026 25:61",
 )
 BAD_TEMPERATURES: tuple[str, ...] = ("lukewarm", "very hot", "5")
 BAD_LEAD_TYPES: tuple[str, ...] = ("sale", "purchase", "new_client")
@@ -282,9 +472,7 @@ def _normalise_clients(clients: pl.DataFrame) -> pl.DataFrame:
     missing = {"inn", "kpp", "company_name", "region"} - set(clients.columns)
     if missing:
         raise ValueError(f"clients: missing columns {sorted(missing)}")
-    frame = clients.select(
-        pl.col("inn", "kpp", "company_name", "region").cast(pl.String).str.strip_chars()
-    )
+    frame = clients.select(pl.col("inn", "kpp", "company_name", "region").cast(pl.String).str.strip_chars())
     if frame.get_column("inn").null_count():
         raise ValueError("clients: every client needs an INN")
     return frame.with_columns(pl.coalesce("region", pl.col("inn").str.head(2)))
@@ -306,8 +494,12 @@ def _defect_kinds(source: str) -> list[ReasonCode]:
     """The ways a row of this source can be broken; each is a reason the pipeline must give."""
     rule = source_rules()[source]
     kinds = [
-        ReasonCode.BAD_INN, ReasonCode.BAD_KPP, ReasonCode.FICTITIOUS_PHONE,
-        ReasonCode.FICTITIOUS_EMAIL, ReasonCode.MISSING_CONTACTS, ReasonCode.UNKNOWN_PRODUCT,
+        ReasonCode.BAD_INN,
+        ReasonCode.BAD_KPP,
+        ReasonCode.FICTITIOUS_PHONE,
+        ReasonCode.FICTITIOUS_EMAIL,
+        ReasonCode.MISSING_CONTACTS,
+        ReasonCode.UNKNOWN_PRODUCT,
         ReasonCode.BAD_DATE,
     ]
     if rule.requires_inn:
@@ -318,8 +510,14 @@ def _defect_kinds(source: str) -> list[ReasonCode]:
 
 
 def _check_arguments(
-    source: str, n: int, products: Sequence[str], regions: Sequence[str], seed: int,
-    duplicate_share: float, bad_share: float, client_share: float | None,
+    source: str,
+    n: int,
+    products: Sequence[str],
+    regions: Sequence[str],
+    seed: int,
+    duplicate_share: float,
+    bad_share: float,
+    client_share: float | None,
 ) -> None:
     if source not in source_rules():
         raise ValueError(f"unknown source {source!r}; known: {', '.join(source_rules())}")
@@ -358,9 +556,7 @@ def synthetic_feed(
     get) and `duplicate_of` (the external id a duplicate repeats), for tests and benchmarks.
     Deterministic in (source, seed, arguments).
     """
-    _check_arguments(
-        source, n, products, regions, seed, duplicate_share, bad_share, client_share
-    )
+    _check_arguments(source, n, products, regions, seed, duplicate_share, bad_share, client_share)
     rule = source_rules()[source]
     utc_offset, offset_text = _offset_suffix(as_of)
     rng = np.random.default_rng([seed, zlib.crc32(source.encode())])
@@ -370,19 +566,24 @@ def synthetic_feed(
         client_share = 1.0 if rule.base_lead_type is not None else DEFAULT_CLIENT_SHARE
 
     rows = _draw_rows(
-        rng, n, rule=rule, kinds=kinds, products=products, regions=regions, known=known,
-        client_share=client_share, bad_share=bad_share, duplicate_share=duplicate_share,
+        rng,
+        n,
+        rule=rule,
+        kinds=kinds,
+        products=products,
+        regions=regions,
+        known=known,
+        client_share=client_share,
+        bad_share=bad_share,
+        duplicate_share=duplicate_share,
         event_times=_event_times(rng, n, as_of) + utc_offset,
     )
     plan = pl.DataFrame(rows)
     if known is not None:
-        plan = plan.hstack(
-            known[rows["client_i"]].select(pl.all().name.prefix("client_")).get_columns()
-        )
+        plan = plan.hstack(known[rows["client_i"]].select(pl.all().name.prefix("client_")).get_columns())
     else:
         plan = plan.with_columns(
-            pl.lit(None, pl.String).alias(f"client_{c}")
-            for c in ("inn", "kpp", "company_name", "region")
+            pl.lit(None, pl.String).alias(f"client_{c}") for c in ("inn", "kpp", "company_name", "region")
         )
     helpers = ("defect", "pick", "inn_bump", "dup_of")
     frame = (
@@ -572,11 +773,7 @@ def _identity(products: Sequence[str], regions: Sequence[str]) -> list[pl.Expr]:
         separator=" ",
         ignore_nulls=True,
     )
-    fresh_inn = (
-        pl.col("inn")
-        .cast(pl.String)
-        .str.zfill(pl.when(pl.col("is_ip")).then(12).otherwise(10))
-    )
+    fresh_inn = pl.col("inn").cast(pl.String).str.zfill(pl.when(pl.col("is_ip")).then(12).otherwise(10))
     fresh_kpp = pl.concat_str(
         fresh_inn.str.head(4),
         pl.when(pl.col("kpp_branch")).then(pl.lit("43")).otherwise(pl.lit("01")),
@@ -595,14 +792,24 @@ def _identity(products: Sequence[str], regions: Sequence[str]) -> list[pl.Expr]:
     )
     known = pl.col("known")
     return [
-        pl.when(pl.col("no_inn")).then(None).when(known).then("client_inn")
-        .otherwise(fresh_inn).alias("inn"),
-        pl.when(pl.col("no_inn")).then(None).when(known).then("client_kpp")
-        .when(pl.col("is_ip")).then(None).otherwise(fresh_kpp).alias("kpp"),
-        pl.when(pl.col("nameless")).then(None).when(known).then("client_company_name")
-        .when(pl.col("is_ip")).then(ip_name).otherwise(org_name).alias("company_name"),
-        pl.when(known).then("client_region").otherwise(_at(list(regions), "region_i"))
-        .alias("region"),
+        pl.when(pl.col("no_inn")).then(None).when(known).then("client_inn").otherwise(fresh_inn).alias("inn"),
+        pl.when(pl.col("no_inn"))
+        .then(None)
+        .when(known)
+        .then("client_kpp")
+        .when(pl.col("is_ip"))
+        .then(None)
+        .otherwise(fresh_kpp)
+        .alias("kpp"),
+        pl.when(pl.col("nameless"))
+        .then(None)
+        .when(known)
+        .then("client_company_name")
+        .when(pl.col("is_ip"))
+        .then(ip_name)
+        .otherwise(org_name)
+        .alias("company_name"),
+        pl.when(known).then("client_region").otherwise(_at(list(regions), "region_i")).alias("region"),
         _at(list(products), "product_i").alias("product"),
         pl.when(fmt < 5).then(contact).alias("contact_name"),
     ]
@@ -628,15 +835,19 @@ def _contacts(
     # 5+ a generic mailbox (info@, buh@, ...)
     surname, first, style = pl.col("surname_lat"), pl.col("first_lat"), pl.col("local_i")
     head = (
-        pl.when(style == 1).then(first.str.head(1))
-        .when(style.is_in([3, 4])).then(first)
-        .when(style <= 2).then(surname)
+        pl.when(style == 1)
+        .then(first.str.head(1))
+        .when(style.is_in([3, 4]))
+        .then(first)
+        .when(style <= 2)
+        .then(surname)
         .otherwise(_table(GENERIC_LOCALS).gather((style - 5).clip(0)))
     )
     joint = pl.when(style.is_in([1, 2, 3])).then(pl.lit(".")).when(style == 4).then(pl.lit("_"))
     tail = pl.when(style.is_in([1, 3, 4])).then(surname).when(style == 2).then(first)
     number = (
-        pl.when(pl.col("email_number_width") == 0).then(pl.lit(""))
+        pl.when(pl.col("email_number_width") == 0)
+        .then(pl.lit(""))
         .otherwise(pl.col("email_number").cast(pl.String).str.zfill(pl.col("email_number_width")))
     )
     domain = (
@@ -651,23 +862,25 @@ def _contacts(
         )
         .otherwise(_at([d for d, _ in PERSONAL_DOMAINS], "domain_i"))
     )
-    event_at = pl.from_epoch("event_at", time_unit="s").dt.strftime(
-        "%Y-%m-%dT%H:%M:%S" + offset_text
-    )
+    event_at = pl.from_epoch("event_at", time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S" + offset_text)
     sc_types = SC_TYPES_KNOWN if known is not None else SC_TYPES_NEW
     return [
         pl.when(pl.col("has_phone")).then(phone).alias("phone"),
         pl.when(pl.col("has_email"))
         .then(pl.concat_str(head, joint, tail, number, pl.lit("@"), domain, ignore_nulls=True))
         .alias("email"),
-        (_at([t.value for t, _ in sc_types], "lead_type_i") if sc_created
-         else pl.lit(None, pl.String)).alias("lead_type"),
-        (_at([t.value for t, _ in SC_TEMPERATURES], "temperature_i") if sc_created
-         else pl.lit(None, pl.String)).alias("temperature"),
+        (_at([t.value for t, _ in sc_types], "lead_type_i") if sc_created else pl.lit(None, pl.String)).alias(
+            "lead_type"
+        ),
+        (
+            _at([t.value for t, _ in SC_TEMPERATURES], "temperature_i")
+            if sc_created
+            else pl.lit(None, pl.String)
+        ).alias("temperature"),
         event_at.alias("event_at"),
-        pl.concat_str(
-            pl.lit(f"{source}-{seed}-"), (pl.int_range(pl.len()) + 1).cast(pl.String)
-        ).alias("external_id"),
+        pl.concat_str(pl.lit(f"{source}-{seed}-"), (pl.int_range(pl.len()) + 1).cast(pl.String)).alias(
+            "external_id"
+        ),
     ]
 
 
@@ -687,30 +900,53 @@ def _defects(kinds: Sequence[ReasonCode], products: Sequence[str]) -> list[pl.Ex
     )
     variant = pl.col("pick") % 3
     bad_kpp = (
-        pl.when(variant == 0).then(kpp.str.head(-2))  # 7 digits (8 are read as a lost leading zero)
-        .when(variant == 1).then(pl.concat_str(kpp, pl.lit("7")))  # 10 digits
+        pl.when(variant == 0)
+        .then(kpp.str.head(-2))  # 7 digits (8 are read as a lost leading zero)
+        .when(variant == 1)
+        .then(pl.concat_str(kpp, pl.lit("7")))  # 10 digits
         .otherwise(pl.concat_str(kpp.str.head(8), pl.lit("О")))  # Cyrillic O typed for a zero
     )
     unknown = [p for p in UNKNOWN_PRODUCTS if p not in set(products)] or ["-".join(products)]
     phone_gone = broken(ReasonCode.FICTITIOUS_EMAIL) | broken(ReasonCode.MISSING_CONTACTS)
     email_gone = broken(ReasonCode.FICTITIOUS_PHONE) | broken(ReasonCode.MISSING_CONTACTS)
     return [
-        pl.when(broken(ReasonCode.BAD_INN)).then(bad_inn)
-        .when(broken(ReasonCode.MISSING_INN)).then(None).otherwise(inn).alias("inn"),
-        pl.when(broken(ReasonCode.BAD_KPP)).then(bad_kpp)
-        .when(broken(ReasonCode.MISSING_INN)).then(None).otherwise(kpp).alias("kpp"),
-        pl.when(broken(ReasonCode.FICTITIOUS_PHONE)).then(one_of(FICTITIOUS_PHONES))
-        .when(phone_gone).then(None).otherwise("phone").alias("phone"),
-        pl.when(broken(ReasonCode.FICTITIOUS_EMAIL)).then(one_of(FICTITIOUS_EMAILS))
-        .when(email_gone).then(None).otherwise("email").alias("email"),
-        pl.when(broken(ReasonCode.UNKNOWN_PRODUCT)).then(one_of(unknown))
-        .otherwise("product").alias("product"),
-        pl.when(broken(ReasonCode.BAD_DATE)).then(one_of(BAD_DATES))
-        .otherwise("event_at").alias("event_at"),
-        pl.when(broken(ReasonCode.BAD_TEMPERATURE)).then(one_of(BAD_TEMPERATURES))
-        .otherwise("temperature").alias("temperature"),
-        pl.when(broken(ReasonCode.BAD_LEAD_TYPE)).then(one_of(BAD_LEAD_TYPES))
-        .otherwise("lead_type").alias("lead_type"),
+        pl.when(broken(ReasonCode.BAD_INN))
+        .then(bad_inn)
+        .when(broken(ReasonCode.MISSING_INN))
+        .then(None)
+        .otherwise(inn)
+        .alias("inn"),
+        pl.when(broken(ReasonCode.BAD_KPP))
+        .then(bad_kpp)
+        .when(broken(ReasonCode.MISSING_INN))
+        .then(None)
+        .otherwise(kpp)
+        .alias("kpp"),
+        pl.when(broken(ReasonCode.FICTITIOUS_PHONE))
+        .then(one_of(FICTITIOUS_PHONES))
+        .when(phone_gone)
+        .then(None)
+        .otherwise("phone")
+        .alias("phone"),
+        pl.when(broken(ReasonCode.FICTITIOUS_EMAIL))
+        .then(one_of(FICTITIOUS_EMAILS))
+        .when(email_gone)
+        .then(None)
+        .otherwise("email")
+        .alias("email"),
+        pl.when(broken(ReasonCode.UNKNOWN_PRODUCT))
+        .then(one_of(unknown))
+        .otherwise("product")
+        .alias("product"),
+        pl.when(broken(ReasonCode.BAD_DATE)).then(one_of(BAD_DATES)).otherwise("event_at").alias("event_at"),
+        pl.when(broken(ReasonCode.BAD_TEMPERATURE))
+        .then(one_of(BAD_TEMPERATURES))
+        .otherwise("temperature")
+        .alias("temperature"),
+        pl.when(broken(ReasonCode.BAD_LEAD_TYPE))
+        .then(one_of(BAD_LEAD_TYPES))
+        .otherwise("lead_type")
+        .alias("lead_type"),
     ]
 
 

@@ -1,7 +1,6 @@
 """Prefect flows and the `pp` command line.
 
-Prefect is quiet and offline by default here: no telemetry, and enough time for its
-temporary server to migrate its database on a first run. The project's own loggers reach
+Prefect is quiet and offline by default here: no telemetry. The project's own loggers reach
 each run's logs in the UI beside Prefect's (outside a run they stay local, without a
 warning). Users' own settings win."""
 
@@ -10,7 +9,6 @@ import os
 for _name, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "adapters,demo,flows,schemas,tasks,warehouse",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }.items():

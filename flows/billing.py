@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
+from flows.engine import pipeline_flow, pipeline_task
 from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
 from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind
@@ -45,7 +45,7 @@ def check_billing_file(path: Path, *, warehouse: Path) -> FeedLayout:
     return layout
 
 
-@task(name="billing-batch", cache_policy=NONE)
+@pipeline_task(name="billing-batch", cache_policy=NONE)
 def billing_batch(
     con: store.Connection,
     batch: pl.DataFrame,
@@ -92,7 +92,7 @@ def billing_batch(
     return counts
 
 
-@flow(name="billing", flow_run_name=run_name("billing", "path", instant=False))
+@pipeline_flow(name="billing", flow_run_name=run_name("billing", "path", instant=False))
 def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Load a billing file; rows_read = applied + already_known + quarantined."""
     settings = load_settings(warehouse=warehouse)

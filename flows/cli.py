@@ -761,7 +761,7 @@ def _check_prefect_server() -> None:
         reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0]
         raise PipelineError(
             f"the Prefect server at {url} (PREFECT_API_URL) is not reachable ({reason}); "
-            "start it, or unset PREFECT_API_URL to run with a temporary local server"
+            "start it, or unset PREFECT_API_URL to run without a server"
         ) from None
 
 
@@ -792,9 +792,6 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    from flows.lifetime import tie_children_to_this_process
-
-    tie_children_to_this_process()
     sys.argv[1:] = hoist_global_options(sys.argv[1:])
     try:
         status = app(standalone_mode=False)  # usage errors come here, to be said in one line

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches
 from flows import progress
+from flows.engine import pipeline_flow, pipeline_task
 from flows.notify import send_immediate
 from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
 from flows.runtime import run_as_of, run_name
@@ -117,7 +117,7 @@ class BatchContext:
     digest_hour: int
 
 
-@task(name="ingest-batch", cache_policy=NONE)
+@pipeline_task(name="ingest-batch", cache_policy=NONE)
 def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
     """One bounded batch through validate → classify → deduplicate → assign → deadlines → write.
 
@@ -292,7 +292,7 @@ def _write_created(
     outbox.insert_notices(con, placement.notices)
 
 
-@flow(name="ingest-feed", flow_run_name=run_name("ingest", "source", "path", instant=False))
+@pipeline_flow(name="ingest-feed", flow_run_name=run_name("ingest", "source", "path", instant=False))
 def ingest_feed(
     path: str,
     source: str,

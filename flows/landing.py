@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from prefect import flow
-
 from flows.billing import check_billing_file, ingest_billing
+from flows.engine import pipeline_flow
 from flows.ingest import check_feed, ingest_feed
 from flows.outcomes import publish_table
 from flows.runtime import run_as_of, run_name
@@ -228,7 +227,7 @@ def _put_back(root: Path, file: Dropped, held: Path) -> None:
     _move_aside(held, home)
 
 
-@flow(name="ingest-landing", flow_run_name=run_name("landing", "root"), timeout_seconds=3600)
+@pipeline_flow(name="ingest-landing", flow_run_name=run_name("landing", "root"), timeout_seconds=3600)
 def ingest_landing(root: str, as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Ingest every settled file under ROOT/<source>/[<product>/] once, oldest first; move each
     to done/ or failed/; publish the summary as the `landing` table artifact."""

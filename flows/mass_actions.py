@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from prefect import flow
 
+from flows.engine import pipeline_flow
 from flows.outcomes import artifact_key, publish_table
 from flows.runtime import run_as_of, run_name
 from schemas.enums import EventKind, LeadType, Temperature
@@ -46,7 +46,7 @@ def _record(
     repo.record_events(con, leads, kind, f"sc:{sc_id}", when, detail=detail)
 
 
-@flow(name="assign-managers", flow_run_name=run_name("assign managers", "sc_id"))
+@pipeline_flow(name="assign-managers", flow_run_name=run_name("assign managers", "sc_id"))
 def assign_managers(
     sc_id: str,
     counts: dict[str, int],
@@ -119,7 +119,7 @@ def _working_days(con: store.Connection, start: date, end: date) -> pl.DataFrame
     return days
 
 
-@flow(name="distribute", flow_run_name=run_name("distribute", "sc_id", "start", "end"))
+@pipeline_flow(name="distribute", flow_run_name=run_name("distribute", "sc_id", "start", "end"))
 def distribute(
     sc_id: str, start: date, end: date, as_of: datetime | None = None, warehouse: str | None = None
 ) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 import polars as pl
-from prefect import flow
 
 from adapters.mail import Delivery, Failure, OutboxDelivery, SmtpDelivery, classify
+from flows.engine import pipeline_flow, server_configured
 from flows.outcomes import publish_counts, publish_table
 from flows.runtime import run_as_of, run_name
 from schemas.enums import Channel, DeliveryStatus
@@ -155,7 +155,7 @@ def send_immediate(settings: Settings, as_of: datetime) -> NotifySummary | None:
         return None
 
 
-@flow(name="notify", flow_run_name=run_name("notify"), timeout_seconds=900)
+@pipeline_flow(name="notify", flow_run_name=run_name("notify"), timeout_seconds=900)
 def notify(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, Any]:
     """Send what is due (SPEC §8): hot leads not announced yet, each SC's digest from D 09:00
     SC-local, and retries whose back-off has passed. Safe to run every few minutes."""
@@ -278,6 +278,11 @@ def _smtp_password(settings: Settings) -> str | None:
         return settings.smtp_password.get_secret_value()
     if not settings.smtp_password_block:
         return None
+    if not server_configured():
+        raise PipelineError(
+            "PP_SMTP_PASSWORD_BLOCK names a Prefect Secret block, which lives on a Prefect server; "
+            "set PREFECT_API_URL, or give the password in PP_SMTP_PASSWORD"
+        )
     from prefect.blocks.system import Secret
 
     secret: Secret = Secret.load(settings.smtp_password_block)  # type: ignore[assignment]

@@ -1,5 +1,7 @@
 """What a flow run did, published as Prefect artifacts: where operators look (the UI's
-Artifacts page and each run's page). Keys are stable, so the UI keeps each key's history."""
+Artifacts page and each run's page). Keys are stable, so the UI keeps each key's history.
+A flow that runs directly (no server configured) has nowhere to publish: the command prints
+its outcome instead."""
 
 from __future__ import annotations
 
@@ -11,9 +13,15 @@ from typing import Any, cast
 from uuid import UUID
 
 import polars as pl
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 
 from flows import progress
+from flows.engine import in_flow_run
 from schemas.text import printable
 
 _NOT_IN_KEY = re.compile(r"[^a-z0-9]+")
@@ -33,6 +41,8 @@ def _shown(value: object) -> object:
 
 def publish_table(key: str, rows: pl.DataFrame | Sequence[Mapping[str, Any]], description: str) -> None:
     """`rows` as the table artifact `key`."""
+    if not in_flow_run():
+        return
     records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else rows
     create_table_artifact(
         key=key,
@@ -46,29 +56,49 @@ def publish_counts(key: str, counts: Mapping[str, object], description: str) -> 
     publish_table(key, [{"measure": k, "value": v} for k, v in counts.items()], description)
 
 
+def publish_markdown(key: str, markdown: str, description: str) -> None:
+    """A Markdown artifact; `markdown` is the flow's own text, with no personal data."""
+    if in_flow_run():
+        create_markdown_artifact(markdown=markdown, key=key, description=description)
+
+
 def expected_rows(path: Path) -> int | None:
     """About how many data rows a CSV file holds (its line breaks, read a megabyte at a time;
     quoted line breaks count too: an estimate for progress only); None for a workbook."""
     if path.suffix.lower() != ".csv":
         return None
+    breaks, last = 0, b"\n"
     with path.open("rb") as file:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            breaks, last = breaks + chunk.count(b"\n"), chunk[-1:]
+    lines = breaks + (last != b"\n")
+    return max(lines - 1, 0)  # the header is not a row
 
 
 @contextmanager
 def progress_artifact(key: str, what: str, expected_rows: int | None) -> Iterator[None]:
-    """A progress artifact moved by every batch the flow reports (`flows.progress`); with no
-    estimate of the rows it waits at 0 % and tells the rows read so far. 100 % once done."""
-    # flows here are synchronous: the call returns the id, not a coroutine
-    artifact_id = cast(UUID, create_progress_artifact(0.0, key=key, description=f"{what}: starting"))
+    """A progress artifact moved by every batch the flow reports (`flows.progress`), from the
+    first batch that leaves rows to read (a file read in one batch has its outcome artifact
+    only); with no estimate of the rows it stays at 0 % and tells the rows read so far."""
+    if not in_flow_run():
+        yield
+        return
+    artifact_id: UUID | None = None
     done = 0
 
     def advance(_step: str, amount: int) -> None:
-        nonlocal done
+        nonlocal done, artifact_id
         done += amount
+        if artifact_id is None and expected_rows is not None and done >= expected_rows:
+            return  # all read at once
         share = min(99.0, 100.0 * done / expected_rows) if expected_rows else 0.0
-        update_progress_artifact(artifact_id, share, description=f"{what}: {done:,} rows read")
+        description = f"{what}: {done:,} rows read"
+        if artifact_id is None:  # flows here are synchronous: the call returns the id
+            artifact_id = cast(UUID, create_progress_artifact(share, key=key, description=description))
+        else:
+            update_progress_artifact(artifact_id, share, description=description)
 
     with progress.listening(advance):
         yield
-    update_progress_artifact(artifact_id, 100.0, description=f"{what}: done, {done:,} rows read")
+    if artifact_id is not None:
+        update_progress_artifact(artifact_id, 100.0, description=f"{what}: done, {done:,} rows read")

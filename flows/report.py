@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
 from adapters.markers import read_marker
-from flows.outcomes import publish_table
+from flows.engine import pipeline_flow
+from flows.outcomes import publish_markdown, publish_table
 from flows.runtime import run_as_of, run_name
 from schemas.errors import PipelineError
 from schemas.instants import UTC_US, resolve_as_of
@@ -96,7 +95,7 @@ def publish(
     if calendar_warning:
         lines[1:1] = ["", f"> **Production calendar:** {calendar_warning}"]
     key = "report-" + period.name.lower()
-    create_markdown_artifact(markdown="\n".join(lines), key=key, description="SPEC §12 summary")
+    publish_markdown(key, "\n".join(lines), "SPEC §12 summary")
     publish_table(
         key + "-compliance",
         sla.with_columns(pl.col(pl.Float64).fill_nan(None)),
@@ -272,7 +271,7 @@ def _write_tables(folder: Path, frames: dict[str, pl.DataFrame], format: str) ->
             temp.unlink(missing_ok=True)
 
 
-@flow(name="report", flow_run_name=run_name("report", "period"), timeout_seconds=3600)
+@pipeline_flow(name="report", flow_run_name=run_name("report", "period"), timeout_seconds=3600)
 def report(
     period: str | None = None,
     out: str | None = None,

@@ -3,11 +3,12 @@ blocked (§7). Each is one transaction at an explicit `as_of`: re-running it cha
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import polars as pl
-from prefect import flow, get_run_logger
 
+from flows.engine import pipeline_flow
 from flows.moves import move_leads
 from flows.notify import send_immediate
 from flows.outcomes import publish_table
@@ -22,10 +23,12 @@ from warehouse import repository as repo
 
 SLA_MEASURES = ("breaches", "transferred", "no_target", "assigned", "still_waiting")
 NO_SC = "(none yet)"  # the row of leads still waiting for an SC
+log = logging.getLogger(__name__)  # an extra logger of Prefect: it reaches the run's logs
+
 PLACED = {"lead_id": pl.Int64, "sc_id": pl.String, "temperature": pl.String}
 
 
-@flow(name="sweep-sla", flow_run_name=run_name("sweep sla", "temperature"), timeout_seconds=1800)
+@pipeline_flow(name="sweep-sla", flow_run_name=run_name("sweep sla", "temperature"), timeout_seconds=1800)
 def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
@@ -48,7 +51,7 @@ def sweep_sla(
         unconfirmed = repo.unconfirmed_deadlines(con)
         calendar_warning = renewal_warning(when, confirmed_to(repo.calendar_years(con)))
     if calendar_warning:
-        get_run_logger().warning(calendar_warning)
+        log.warning(calendar_warning)
     outcome = sla_outcome(breaches, targets, placed, waiting)
     totals = {measure: int(outcome[measure].sum()) for measure in SLA_MEASURES}
     publish_table(
@@ -156,7 +159,7 @@ def assign_waiting(
     return placed.select(list(PLACED)), waiting
 
 
-@flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"), timeout_seconds=1800)
+@pipeline_flow(name="sweep-bookings", flow_run_name=run_name("sweep bookings"), timeout_seconds=1800)
 def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) -> dict[str, int]:
     """Block the open leads of an SC whose booking of the client x product has ended while
     another SC's is in force (§7, §3.6); the reason names both bookings. Safe to repeat."""

@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 
 from demo.flow import TAKEN_LATE_BY, Timeline, plan_sc_work, run_demo
-from demo.marker import PREFECT_HOME_DIR
 from demo.queries import SUMMARIES
 from schemas.rules import source_rules
 from tests.test_ingest_flow import assert_contracts
@@ -145,13 +144,19 @@ def test_the_sc_work_keeps_its_counts_and_its_dates():
 
 
 @pytest.mark.slow
-def test_pp_demo_keeps_its_runs_to_a_prefect_home_of_its_own(tmp_path):
+def test_pp_demo_never_reaches_the_users_prefect_server(tmp_path):
     """A real server configured for production never sees the demo's runs: the demo ignores
-    PREFECT_API_URL (here a port nothing listens on) and records its runs in `--dir`."""
+    PREFECT_API_URL and the user's Prefect profile (here both name a port nothing listens on)
+    and runs its flows in its own process, writing nothing into the user's Prefect home."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
     home = tmp_path / "user-prefect-home"
+    home.mkdir()
+    profiles = home / "profiles.toml"
+    profiles.write_text(
+        f'active = "work"\n\n[profiles.work]\nPREFECT_API_URL = "{dead}"\n', encoding="utf-8"
+    )
     env = {**os.environ, "PREFECT_API_URL": dead, "PREFECT_HOME": str(home)}
     folder = tmp_path / "demo"
     done = subprocess.run(
@@ -160,5 +165,5 @@ def test_pp_demo_keeps_its_runs_to_a_prefect_home_of_its_own(tmp_path):
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert (folder / PREFECT_HOME_DIR / "prefect.db").is_file()
-    assert not home.exists() or not any(home.rglob("*.db"))
+    assert sorted(p.name for p in home.iterdir()) == ["profiles.toml"]
+    assert not any(folder.rglob("*.db"))

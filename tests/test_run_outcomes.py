@@ -70,7 +70,7 @@ def test_an_ingest_and_an_sla_sweep_say_what_they_did(warehouse, tmp_path):
     counts = dict(_table(artifacts["feed-1"]).iter_rows())
     assert counts["rows_read"] == counts["created"] + counts["merged"] + counts["quarantined"] == 2
     assert counts["assigned"] == counts["created"] > 0
-    assert "ingest-progress" in artifacts
+    assert "ingest-progress" not in artifacts  # read in one batch: the outcome says it all
 
     late = DEADLINE + timedelta(hours=1)
     swept = sweep_sla(temperature=Temperature.HOT, as_of=late, warehouse=str(warehouse), return_state=True)
@@ -84,6 +84,26 @@ def test_an_ingest_and_an_sla_sweep_say_what_they_did(warehouse, tmp_path):
         int(table["transferred"].sum() + table["no_target"].sum()) == counts["created"]
     )  # each breached lead moved or stayed
     assert int(table["transferred"].sum()) == result["transferred"]
+
+
+def test_a_feed_read_in_several_batches_shows_its_progress(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("PP_BATCH_ROWS", "1")
+    state = ingest_feed(
+        path=str(_feed(tmp_path, "two-batches.csv")),
+        source="connection_request",
+        as_of=AS_OF,
+        warehouse=str(warehouse),
+        return_state=True,
+    )
+    with get_client(sync_client=True) as client:
+        progress = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    (shown,) = [artifact for artifact in progress if artifact.key == "ingest-progress"]
+    assert shown.data == 100.0
+    assert shown.description == "ingest two-batches.csv: done, 2 rows read"
 
 
 def test_a_booking_sweep_publishes_its_blocked_leads_by_sc(warehouse):
