@@ -1,23 +1,33 @@
 """How long a person waits for `pp`: the medians of a few everyday commands, each run as a
-fresh process the way a user types it, against `pp --help` (the floor: Python and the CLI).
+fresh process the way a user types it, against `pp --help` (the floor: Python and the CLI);
+first with no Prefect server configured, then against a local server (started here, on a
+free loopback port, set up with `pp server setup`), where every flow run is recorded.
 
-    python bench/latency.py [--repeat 5]
+    python bench/latency.py [--repeat 5] [--no-server]
 
-Prints each command's median and, last, `interactive_latency_s X.XX`: the one-row ingest."""
+Prints each command's median in each mode, `server_interactive_latency_s` (the one-row
+ingest recorded on the server) and, last, `interactive_latency_s X.XX`: the one-row ingest
+with no server configured."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-PP = str(Path(sys.executable).with_name("pp"))
+BIN = Path(sys.executable).parent
+PP = str(BIN / "pp")
 AS_OF = "2026-03-06T16:30:00+03:00"
+SERVER_START_SECONDS = 180
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
@@ -29,10 +39,77 @@ def _timed(args: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+@contextmanager
+def local_server(home: Path) -> Iterator[str]:
+    """`prefect server start` on a free loopback port; its API URL, until the block ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    with (home.parent / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_SECONDS
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/health", timeout=2):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("the local Prefect server did not start") from None
+                    time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def _medians(
+    mode: str, env: dict[str, str], feeds: Iterator[Path], repeat: int, lead: int
+) -> dict[str, float]:
+    """The cases in one mode, each `repeat` times: {case: median seconds}."""
+    cases: dict[str, Callable[[], list[str]]] = {
+        "pp --help": lambda: ["--help"],
+        "pp sanction list": lambda: ["sanction", "list", "--as-of", AS_OF],
+        "pp lead stage (single-lead action)": lambda: [
+            *("lead", "stage", str(lead), "--stage", "offer_made", "--as-of", AS_OF)
+        ],
+        "pp ingest, one row (batch command)": lambda: [
+            *("ingest", str(next(feeds)), "--source", "call_base", "--as-of", AS_OF)
+        ],
+    }
+    medians = {}
+    for name, args in cases.items():
+        times = [_timed(args(), env) for _ in range(repeat)]
+        medians[name] = statistics.median(times)
+        spread = f"min {min(times):.2f}, max {max(times):.2f}"
+        print(f"{mode}: {name}: median {medians[name]:.2f} s over {repeat} ({spread})", flush=True)
+    return medians
+
+
+def _one_row_feeds(root: Path) -> Iterator[Path]:
+    """One-row feeds, each with a new phone: every ingest reads, validates, deduplicates and
+    merges into the open lead; none is skipped as a file loaded before."""
+    n = 0
+    while True:
+        n += 1
+        feed = root / f"one-row-{n}.csv"
+        feed.write_text(f"inn,phone,product\n7707083893,8912{n:07d},extern\n", encoding="utf-8")
+        yield feed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--no-server", action="store_true", help="skip the local-server mode")
+    options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pp-latency-") as folder:
         root = Path(folder)
         env = {
@@ -40,31 +117,22 @@ def main() -> None:
             "PREFECT_HOME": str(root / "prefect"),
             "PP_WAREHOUSE": str(root / "pp.duckdb"),
         }
+        feeds = _one_row_feeds(root)
         _timed(["init"], env)
-        feeds = []
-        for n in range(repeat + 1):
-            feed = root / f"one-row-{n}.csv"
-            feed.write_text(f"inn,phone,product\n7707083893,8912345{n:04d},extern\n", encoding="utf-8")
-            feeds.append(feed)
-        _timed(["ingest", str(feeds[0]), "--source", "call_base", "--as-of", AS_OF], env)
+        _timed(["ingest", str(next(feeds)), "--source", "call_base", "--as-of", AS_OF], env)
         _timed(["lead", "take", "1", "--contact", "call", "--as-of", AS_OF], env)
-        cases = {
-            "pp --help": lambda n: ["--help"],
-            "pp sanction list": lambda n: ["sanction", "list", "--as-of", AS_OF],
-            "pp lead stage (single-lead action)": lambda n: [
-                "lead", "stage", "1", "--stage", "offer_made", "--as-of", AS_OF
-            ],
-            "pp ingest, one row (batch command)": lambda n: [
-                "ingest", str(feeds[n + 1]), "--source", "call_base", "--as-of", AS_OF
-            ],
-        }
-        medians = {}
-        for name, args in cases.items():
-            times = [_timed(args(n), env) for n in range(repeat)]
-            medians[name] = statistics.median(times)
-            spread = f"min {min(times):.2f}, max {max(times):.2f}"
-            print(f"{name}: median {medians[name]:.2f} s over {repeat} ({spread})")
-        print(f"interactive_latency_s {medians['pp ingest, one row (batch command)']:.2f}")
+        batch = "pp ingest, one row (batch command)"
+        direct = _medians("no server", env, feeds, options.repeat, lead=1)
+        if not options.no_server:
+            home = root / "server-home"
+            home.mkdir()
+            with local_server(home) as url:
+                recorded = {**env, "PREFECT_API_URL": url}
+                _timed(["server", "setup"], recorded)
+                _timed(["ingest", str(next(feeds)), "--source", "call_base", "--as-of", AS_OF], recorded)
+                on_server = _medians("server", recorded, feeds, options.repeat, lead=1)
+            print(f"server_interactive_latency_s {on_server[batch]:.2f}")
+        print(f"interactive_latency_s {direct[batch]:.2f}")
 
 
 if __name__ == "__main__":

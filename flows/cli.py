@@ -160,13 +160,10 @@ def _options(
     if ctx.invoked_subcommand != "demo":  # the demo keeps to a Prefect home of its own
         _check_prefect_server()
     if not verbose:
-        # Run logs stay in Prefect (the UI, the API); the terminal gets pp's own one-line
-        # messages, not a run's traceback for a user error that pp reports anyway.
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        for name in ("prefect.flow_runs", "prefect.task_runs"):
-            os.environ.setdefault(
-                f"PREFECT_LOGGING_LOGGERS_{name.upper().replace('.', '_')}_LEVEL", "CRITICAL"
-            )
+        # Run logs go to the Prefect server (the UI, the API); the terminal gets warnings and
+        # pp's own one-line messages, not a run's traceback for a user error pp reports anyway.
+        terminal = Path(__file__).with_name("terminal-logging.yml")
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(terminal))
 
 
 @app.command()

@@ -5,6 +5,7 @@ its outcome instead."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from flows import progress
 from flows.engine import in_flow_run
 from schemas.text import printable
 
+log = logging.getLogger(__name__)  # an extra logger of Prefect: it reaches the run's logs
 _NOT_IN_KEY = re.compile(r"[^a-z0-9]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # a mail server's reply may quote one
 
@@ -40,9 +42,10 @@ def _shown(value: object) -> object:
 
 
 def publish_table(key: str, rows: pl.DataFrame | Sequence[Mapping[str, Any]], description: str) -> None:
-    """`rows` as the table artifact `key`."""
+    """`rows` as the table artifact `key`, and its description as a line of the run's log."""
     if not in_flow_run():
         return
+    log.info("%s", _shown(description))
     records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else rows
     create_table_artifact(
         key=key,
@@ -52,8 +55,9 @@ def publish_table(key: str, rows: pl.DataFrame | Sequence[Mapping[str, Any]], de
 
 
 def publish_counts(key: str, counts: Mapping[str, object], description: str) -> None:
-    """Counts as a two-column (measure, value) table artifact."""
-    publish_table(key, [{"measure": k, "value": v} for k, v in counts.items()], description)
+    """Counts as a two-column (measure, value) table artifact; the log line tells them too."""
+    told = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+    publish_table(key, [{"measure": k, "value": v} for k, v in counts.items()], f"{description}: {told}")
 
 
 def publish_markdown(key: str, markdown: str, description: str) -> None:

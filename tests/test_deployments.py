@@ -24,3 +24,13 @@ def test_entrypoint_is_a_flow_taking_its_parameters(deployment):
     accepted = inspect.signature(flow.fn).parameters
     assert set(deployment.get("parameters") or {}) <= set(accepted)
     assert "as_of" in accepted  # every flow takes an explicit instant (SPEC §2)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
+def test_every_run_logs_through_the_project_loggers(deployment):
+    """A worker's run sets Prefect's logging up before it imports the flow, so the project's
+    loggers reach the run's logs only when the run's environment names them."""
+    from flows import PROJECT_LOGGERS
+
+    env = deployment["work_pool"]["job_variables"]["env"]
+    assert env["PREFECT_LOGGING_EXTRA_LOGGERS"] == PROJECT_LOGGERS
