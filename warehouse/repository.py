@@ -112,8 +112,15 @@ def active_bookings(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.
         return frame(con, sql("active_bookings"), {"as_of": as_of, **files})
 
 
+def centre_offers(con: Connection, as_of: datetime) -> pl.DataFrame:
+    """region, product, sc_id, capacity, excluded: what each SC offers, and whether a
+    sanction keeps it from taking leads of it at `as_of` (SPEC §6 rule 3, §11)."""
+    return frame(con, sql("centre_offers"), {"as_of": as_of})
+
+
 def eligible_centres(con: Connection, as_of: datetime) -> pl.DataFrame:
-    return frame(con, sql("eligible_centres"), {"as_of": as_of})
+    """region, product, sc_id, capacity of the SCs that may take a lead at `as_of`."""
+    return centre_offers(con, as_of).filter(~pl.col("excluded")).drop("excluded")
 
 
 def sc_loads(con: Connection) -> pl.DataFrame:
@@ -230,10 +237,11 @@ def insert_feed(con: Connection, feed: dict[str, Any]) -> int:
 
 def assignment_inputs(con: Connection, leads: pl.DataFrame, as_of: datetime) -> dict[str, pl.DataFrame]:
     """What `tasks.placement.choose_centres` decides on for these leads: their clients'
-    active bookings, the SCs eligible at `as_of` and the SCs' loads."""
+    active bookings, what the SCs offer at `as_of` (the eligible ones and the excluded) and
+    the SCs' loads."""
     return {
         "bookings": active_bookings(con, leads.select("inn", "kpp", "product"), as_of),
-        "eligible": eligible_centres(con, as_of),
+        "offers": centre_offers(con, as_of),
         "loads": sc_loads(con),
     }
 
@@ -244,6 +252,12 @@ def insert_bookings(con: Connection, bookings: pl.DataFrame) -> int:
 
 def waiting_leads(con: Connection) -> pl.DataFrame:
     return frame(con, sql("waiting_leads"))
+
+
+def update_waiting_reasons(con: Connection, waiting: pl.DataFrame, as_of: datetime) -> None:
+    """Leads (lead_id, waiting_reason) still without an SC at `as_of`, and why (SPEC §15)."""
+    with staged(waiting=waiting.select("lead_id", "waiting_reason")) as files:
+        run(con, sql("update_waiting_reasons"), {"as_of": as_of, **files})
 
 
 def apply_assignment(con: Connection, placed: pl.DataFrame) -> None:
@@ -537,3 +551,4 @@ def sanction_evidence(con: Connection, bounds: pl.DataFrame, as_of: datetime) ->
     """Per SC, the leads due in its period bounds and their breaches (SPEC §11)."""
     with staged(bounds=bounds) as files:
         return frame(con, sql("sanction_evidence"), {"as_of": as_of, **files})
+
