@@ -199,6 +199,7 @@ def print_feed_summary(summary: dict[str, Any]) -> None:
         for k in ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
     ]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
+    rows += [(f"  unassigned: {code}", n) for code, n in summary["unassigned_reasons"].items()]
     name = printable(summary["file_name"])
     out.print(_counts_table(f"feed {summary['feed_id']}: {name} ({summary['source']})", rows))
 
@@ -444,6 +445,9 @@ def sweep_sla_command(
         f"no SC to transfer to: {result['transfer_no_target']:,}; "
         f"waiting leads assigned: {result['waiting_assigned']:,}"
     )
+    if result["still_waiting"]:  # why, so that the reference or the sanctions can be fixed (SPEC §15)
+        reasons = ", ".join(f"{code} {n:,}" for code, n in result["still_waiting_by_reason"].items())
+        out.print(f"still waiting for an SC: {result['still_waiting']:,} ({reasons}); see `pp leads waiting`")
     if result.get("calendar_warning"):
         err.print(f"pp: warning: {result['calendar_warning']}", soft_wrap=True)
 
@@ -866,3 +870,125 @@ def server_setup(
         out.print(f"automation {done['alert']!r}: posts failed, crashed and timed-out runs to the webhook")
     else:
         out.print("no failure alert set: pass --webhook URL to have failed runs announced")
+
+
+leads_app = typer.Typer(
+    no_args_is_help=True, help="Leads waiting for an SC, and leads about to breach (SPEC §15)."
+)
+app.add_typer(leads_app, name="leads")
+
+
+@leads_app.command("waiting")
+def leads_waiting(as_json: Json = False) -> None:
+    """Open leads no SC can take yet, and why: the counts by reason, then each lead."""
+    from flows.explain import waiting_leads
+
+    found = waiting_leads(_warehouse())
+    counts = (
+        found.group_by("waiting_reason")
+        .len("leads")
+        .sort(["leads", "waiting_reason"], descending=[True, False], nulls_last=True)
+    )
+    by_reason = {code or "undecided": n for code, n in counts.iter_rows()}
+    if as_json:
+        print_json({"waiting": found.height, "by_reason": by_reason, "leads": found})
+        return
+    out.print(_counts_table(f"{found.height:,} leads waiting for an SC", list(by_reason.items())))
+    if found.height:
+        shown = found.select(
+            "lead_id", "product", "region", "temperature", arrived="created_at", reason="reason"
+        )
+        out.print(_frame_table("waiting leads", shown))
+
+
+@leads_app.command("due")
+def leads_due_command(
+    sc: Annotated[str | None, typer.Option("--sc", help="only this service centre's leads")] = None,
+    within: Annotated[
+        str | None, typer.Option("--within", help="only leads with at most this long left: 90m, 2h, 1d")
+    ] = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Open new leads by the time left to their deadline (working time for hot), overdue first."""
+    from flows.explain import leads_due
+    from schemas.instants import resolve_as_of
+    from tasks.explain import parse_duration
+
+    within_minutes = None if within is None else parse_duration(within)
+    when = resolve_as_of(parse_as_of(as_of))
+    due = leads_due(_warehouse(), when, sc_id=sc, within_minutes=within_minutes)
+    if as_json:
+        print_json({"as_of": when, "within_minutes": within_minutes, "leads": due.drop("timezone")})
+        return
+    overdue = int(due["overdue"].sum())
+    shown = due.select(
+        "lead_id",
+        "sc_id",
+        "temperature",
+        "product",
+        deadline="accept_deadline_local",
+        left="time_left",
+        manager="manager",
+    )
+    out.print(_frame_table(f"{due.height:,} leads due ({overdue:,} overdue) at {when.isoformat()}", shown))
+
+
+def _card_fields(card: Any) -> list[tuple[str, Any]]:
+    lead = card.lead
+    dash = "-"
+
+    def local(column: str) -> str:
+        return lead[f"{column}_local"] or dash
+
+    client = " / ".join(str(lead[k] or dash) for k in ("inn", "kpp", "company_name"))
+    contacts = "; ".join(f"{kind} {value}" for kind, value in card.contacts.iter_rows()) or dash
+    return [
+        ("client (INN / KPP / company)", client),
+        ("region", lead["region"] or dash),
+        ("contact", lead["contact_name"] or dash),
+        ("contacts", contacts),
+        ("product", lead["product"]),
+        ("type", lead["lead_type"]),
+        ("temperature", lead["temperature"]),
+        ("status", lead["status"]),
+        ("source", lead["source"]),
+        ("SC", f"{lead['sc_id']} {lead['sc_name']}" if lead["sc_id"] else "none yet"),
+        ("manager", " ".join(str(lead[k]) for k in ("manager_id", "manager_name") if lead[k]) or dash),
+        ("created", local("created_at")),
+        ("arrived", local("arrived_at")),
+        ("deadline", local("accept_deadline")),
+        ("taken", local("taken_at")),
+        ("postponed until", local("postponed_until")),
+        ("closed", local("closed_at")),
+        ("why here", card.why),
+    ]
+
+
+@lead_app.command("show")
+def lead_show(lead_id: LeadId, as_of: AsOf = None, as_json: Json = False) -> None:
+    """The lead's card: client, contacts, every date on its SC's clock, why it is at its SC
+    (or why it waits), the SCs it stayed at, its history, breaches and bookings."""
+    from dataclasses import asdict
+
+    from flows.explain import lead_card
+    from schemas.instants import resolve_as_of
+
+    card = lead_card(_warehouse(), lead_id, resolve_as_of(parse_as_of(as_of)))
+    if as_json:
+        print_json(asdict(card))
+        return
+    out.print(_counts_table(f"lead {lead_id}", _card_fields(card)))
+    stays = card.stays.select(
+        "sc_id", "sc_name", arrived="arrived_at_local", deadline="accept_deadline_local", how="how"
+    )
+    out.print(_frame_table("stays at SCs", stays))
+    history = card.history.select(at="occurred_at_local", kind="kind", actor="actor", detail="detail")
+    out.print(_frame_table("history", history))
+    if card.breaches.height:
+        breaches = card.breaches.select(
+            "sc_id", deadline="accept_deadline_local", late_minutes="late_minutes"
+        )
+        out.print(_frame_table("breaches", breaches))
+    if card.bookings.height:
+        out.print(_frame_table("bookings of the client x product", card.bookings))

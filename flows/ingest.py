@@ -26,7 +26,14 @@ from schemas.text import printable
 from tasks.classify import classify_rows
 from tasks.codes import code_lookup, product_lookup, resolve_code
 from tasks.dedup import KEY, collapse_batch, plan_merges
-from tasks.placement import Placement, choose_centres, keep_with_creator, place, tighten_deadlines
+from tasks.placement import (
+    Placement,
+    assignment_detail,
+    choose_centres,
+    keep_with_creator,
+    place,
+    tighten_deadlines,
+)
 from tasks.quarantine import quarantine_rows, split_malformed
 from tasks.validate import validate_feed_rows
 from warehouse import outbox, store
@@ -62,6 +69,7 @@ class FeedSummary:
     already_loaded: bool = False
     deadlines_in_unconfirmed_years: int = 0  # hot deadlines on a calendar no decree confirms yet
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    unassigned_reasons: dict[str, int] = field(default_factory=dict)  # why leads wait (SPEC §15)
 
 
 def check_feed(
@@ -189,6 +197,8 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
         unassigned=placed.filter(pl.col("sc_id").is_null()).height,
     )
     counts.update({f"reason:{code}": n for code, n in quarantined["reason_code"].value_counts().iter_rows()})
+    waiting = placed.filter(pl.col("sc_id").is_null())["waiting_reason"]
+    counts.update({f"waiting:{code}": n for code, n in waiting.value_counts().iter_rows()})
     return counts
 
 
@@ -262,6 +272,10 @@ def _write_created(
             "accept_deadline",
             "contact_name",
             "source_event_at",
+            "waiting_reason",
+            waiting_checked_at=pl.when(pl.col("waiting_reason").is_not_null()).then(
+                pl.lit(ctx.as_of, UTC_US)
+            ),
             status=pl.lit(Status.NEW.value),
             created_at=pl.lit(ctx.as_of, UTC_US),
             feed_id=pl.lit(ctx.feed_id, pl.Int64),
@@ -286,7 +300,7 @@ def _write_created(
         EventKind.ASSIGNED,
         actor,
         ctx.as_of,
-        detail=pl.struct(pl.col("sc_id"), pl.col("assigned_by").alias("rule")),
+        detail=assignment_detail(),
     )
     repo.insert_bookings(con, placement.bookings)
     outbox.insert_notices(con, placement.notices)
@@ -357,9 +371,8 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         quarantined=totals["quarantined"],
         assigned=totals["assigned"],
         unassigned=totals["unassigned"],
-        quarantine_reasons={
-            k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")
-        },
+        quarantine_reasons=_by_code(totals, "reason"),
+        unassigned_reasons=_by_code(totals, "waiting"),
         deadlines_in_unconfirmed_years=repo.unconfirmed_deadlines(con, feed_id=ctx.feed_id),
     )
     repo.insert_feed(
@@ -379,10 +392,16 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
     return summary
 
 
+def _by_code(totals: Counter[str], kind: str) -> dict[str, int]:
+    """The counts kept as `KIND:CODE`, by code."""
+    return {k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith(f"{kind}:")}
+
+
 def publish_summary(summary: FeedSummary) -> None:
     """The feed's counts as a Prefect table artifact, for the UI."""
     counts: dict[str, object] = {k: getattr(summary, k) for k in FEED_COUNTS}
     counts.update({f"quarantine: {k}": v for k, v in summary.quarantine_reasons.items()})
+    counts.update({f"unassigned: {k}": v for k, v in summary.unassigned_reasons.items()})
     if summary.deadlines_in_unconfirmed_years:  # computed on a calendar no decree confirms yet
         counts["deadlines_in_unconfirmed_years"] = summary.deadlines_in_unconfirmed_years
     publish_counts(

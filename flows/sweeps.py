@@ -17,12 +17,12 @@ from schemas.enums import EventKind, Temperature, TransferReason
 from schemas.settings import load_settings
 from tasks.assign import choose_transfer_targets
 from tasks.calendar_status import confirmed_to, renewal_warning
-from tasks.placement import choose_centres, place
+from tasks.placement import assignment_detail, choose_centres, place
 from warehouse import outbox, store
 from warehouse import repository as repo
 
 SLA_MEASURES = ("breaches", "transferred", "no_target", "assigned", "still_waiting")
-NO_SC = "(none yet)"  # the row of leads still waiting for an SC
+NO_SC = "(none yet: {})"  # the rows of leads still waiting for an SC, one per reason (SPEC §15)
 log = logging.getLogger(__name__)  # an extra logger of Prefect: it reaches the run's logs
 
 PLACED = {"lead_id": pl.Int64, "sc_id": pl.String, "temperature": pl.String}
@@ -33,7 +33,7 @@ def sweep_sla(
     temperature: Temperature | None = None,
     as_of: datetime | None = None,
     warehouse: str | None = None,
-) -> dict[str, int | str | None]:
+) -> dict[str, object]:
     """Record leads still `new` past their deadline, once per lead and deadline; move the
     breached ones the transfer policy allows to another SC; place leads that waited for one.
     Warns when the production calendar is about to run out (`tasks.calendar_status`)."""
@@ -67,6 +67,8 @@ def sweep_sla(
         "transferred": totals["transferred"],
         "transfer_no_target": totals["no_target"],
         "waiting_assigned": totals["assigned"],
+        "still_waiting": totals["still_waiting"],
+        "still_waiting_by_reason": waiting_by_reason(placed, waiting),
         "deadlines_in_unconfirmed_years": unconfirmed,
         "calendar_warning": calendar_warning,
     }
@@ -89,8 +91,10 @@ def sla_outcome(
                 .otherwise(pl.lit("transferred")),
             ),
             placed.select(*key, measure=pl.lit("assigned")),
-            waiting.join(placed, on="lead_id", how="anti").select(
-                sc_id=pl.lit(NO_SC), temperature="temperature", measure=pl.lit("still_waiting")
+            still_waiting(placed, waiting).select(
+                sc_id=pl.format(NO_SC, "waiting_reason"),
+                temperature="temperature",
+                measure=pl.lit("still_waiting"),
             ),
         ],
         how="vertical_relaxed",
@@ -100,6 +104,18 @@ def sla_outcome(
         .agg(*((pl.col("measure") == m).sum().cast(pl.Int64).alias(m) for m in SLA_MEASURES))
         .sort(key)
     )
+
+
+def still_waiting(placed: pl.DataFrame, waiting: pl.DataFrame) -> pl.DataFrame:
+    """The waiting leads a sweep found no SC for, with their reason."""
+    return waiting.join(placed, on="lead_id", how="anti")
+
+
+def waiting_by_reason(placed: pl.DataFrame, waiting: pl.DataFrame) -> dict[str, int]:
+    """How many leads still wait after a sweep, by reason code (SPEC §15), most first."""
+    counts = still_waiting(placed, waiting)["waiting_reason"].value_counts()
+    ordered = counts.sort(["count", "waiting_reason"], descending=[True, False])
+    return {str(code): int(n) for code, n in ordered.iter_rows()}
 
 
 def transfer_breached(
@@ -126,15 +142,17 @@ def assign_waiting(
     con: store.Connection, as_of: datetime, *, digest_hour: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """§6 rule 4: leads that waited for an eligible SC get one when there is one now, with
-    arrival, deadline, booking and history as at ingestion. Returns the leads placed
-    (lead_id, sc_id, temperature) and all that waited."""
+    arrival, deadline, booking and history as at ingestion; those still without one get the
+    reason as it is now (SPEC §15). Returns the leads placed (lead_id, sc_id, temperature)
+    and all that waited, with their `waiting_reason` now (null: placed)."""
     waiting = repo.waiting_leads(con)
     none = pl.DataFrame(schema=PLACED)
     if waiting.is_empty():
-        return none, waiting
-    assigned = choose_centres(waiting, **repo.assignment_inputs(con, waiting, as_of)).filter(
-        pl.col("sc_id").is_not_null()
-    )
+        return none, waiting.with_columns(waiting_reason=pl.lit(None, pl.String))
+    chosen = choose_centres(waiting, **repo.assignment_inputs(con, waiting, as_of))
+    waiting = waiting.join(chosen.select("lead_id", "waiting_reason"), on="lead_id", how="left")
+    repo.update_waiting_reasons(con, waiting.filter(pl.col("waiting_reason").is_not_null()), as_of)
+    assigned = chosen.filter(pl.col("sc_id").is_not_null())
     if assigned.is_empty():
         return none, waiting
     placement = place(
@@ -152,7 +170,7 @@ def assign_waiting(
         EventKind.ASSIGNED,
         "sweep:sla",
         as_of,
-        detail=pl.struct("sc_id", pl.col("assigned_by").alias("rule")),
+        detail=assignment_detail(),
     )
     repo.insert_bookings(con, placement.bookings)
     outbox.insert_notices(con, placement.notices)

@@ -156,3 +156,12 @@ class TransferReason(StrEnum):
 
     BREACH = "breach"  # the transfer policy, after a missed deadline
     TRANSFER_CLIENT = "transfer_client"  # a principal gave the client to another SC (§9.1.4)
+
+
+class WaitingReason(StrEnum):
+    """Why an open lead waits without an SC (SPEC §6 rule 4, §15); `leads.waiting_reason`."""
+
+    NO_REGION = "no_region"  # neither the feed nor the INN gave the client's region
+    NO_SC_IN_REGION = "no_sc_in_region"  # no SC serves the region
+    NO_SC_SELLS_PRODUCT = "no_sc_sells_product"  # SCs serve the region, none sells the product
+    ALL_EXCLUDED = "all_excluded"  # every SC that would take it is excluded or has the product closed

@@ -15,7 +15,7 @@ import polars as pl
 from schemas.enums import LeadType, NoticeCause, Status, TransferReason
 from schemas.instants import UTC_US
 from schemas.rules import CONNECTION_BOOKING
-from tasks.assign import assign_service_centres, booked_centres
+from tasks.assign import LOAD_FIGURES, assign_service_centres, booked_centres, waiting_reasons
 from tasks.calendar import add_accept_deadlines
 from tasks.notices import plan_notices
 
@@ -29,17 +29,48 @@ class Placement:
     notices: pl.DataFrame  # rows of `notices` (§8)
 
 
+# The columns of a lead's choice that only the load rule fills (SPEC §14 "Explain"), typed.
+_LOAD_FIGURE_TYPES = dict(
+    zip(LOAD_FIGURES, (pl.Int64, pl.Float64, pl.String, pl.Int64, pl.Float64), strict=True)
+)
+
+
 def keep_with_creator(leads: pl.DataFrame, sc_id: str) -> pl.DataFrame:
     """SPEC §8.1.3: the leads an SC created itself stay with it."""
-    return leads.with_columns(sc_id=pl.lit(sc_id), assigned_by=pl.lit("sc"))
+    return leads.with_columns(
+        sc_id=pl.lit(sc_id),
+        assigned_by=pl.lit("sc"),
+        waiting_reason=pl.lit(None, pl.String),
+        **{name: pl.lit(None, dtype) for name, dtype in _LOAD_FIGURE_TYPES.items()},
+    )
 
 
 def choose_centres(
-    leads: pl.DataFrame, *, bookings: pl.DataFrame, eligible: pl.DataFrame, loads: pl.DataFrame
+    leads: pl.DataFrame, *, bookings: pl.DataFrame, offers: pl.DataFrame, loads: pl.DataFrame
 ) -> pl.DataFrame:
     """Add `sc_id` (empty: no SC can take it yet) and `assigned_by` by the rules of SPEC §6,
-    over the client's active bookings, the eligible SCs and their loads."""
-    return assign_service_centres(leads, booked=booked_centres(bookings), eligible=eligible, loads=loads)
+    over the client's active bookings, what the SCs offer (the eligible ones are those not
+    `excluded`) and their loads; with why: the load rule's figures (`LOAD_FIGURES`) for a
+    lead it placed, `waiting_reason` for one no SC took (SPEC §14, §15)."""
+    chosen = assign_service_centres(
+        leads,
+        booked=booked_centres(bookings),
+        eligible=offers.filter(~pl.col("excluded")).drop("excluded"),
+        loads=loads,
+    ).with_columns(pl.col(name).cast(dtype) for name, dtype in _LOAD_FIGURE_TYPES.items())
+    reasons = waiting_reasons(chosen.filter(pl.col("sc_id").is_null()), offers)
+    return chosen.join(reasons, on="lead_id", how="left", maintain_order="left")
+
+
+def assignment_detail() -> pl.Expr:
+    """The `detail` of an `assigned` event: the SC, the rule that chose it, the deadline it
+    set there and, for the load rule, the figures it compared (SPEC §14 "Explain")."""
+    return pl.struct(
+        pl.col("sc_id"),
+        pl.col("assigned_by").alias("rule"),
+        pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
+        *LOAD_FIGURES,
+    )
 
 
 def arrive(

@@ -112,8 +112,15 @@ def active_bookings(con: Connection, keys: pl.DataFrame, as_of: datetime) -> pl.
         return frame(con, sql("active_bookings"), {"as_of": as_of, **files})
 
 
+def centre_offers(con: Connection, as_of: datetime) -> pl.DataFrame:
+    """region, product, sc_id, capacity, excluded: what each SC offers, and whether a
+    sanction keeps it from taking leads of it at `as_of` (SPEC §6 rule 3, §11)."""
+    return frame(con, sql("centre_offers"), {"as_of": as_of})
+
+
 def eligible_centres(con: Connection, as_of: datetime) -> pl.DataFrame:
-    return frame(con, sql("eligible_centres"), {"as_of": as_of})
+    """region, product, sc_id, capacity of the SCs that may take a lead at `as_of`."""
+    return centre_offers(con, as_of).filter(~pl.col("excluded")).drop("excluded")
 
 
 def sc_loads(con: Connection) -> pl.DataFrame:
@@ -230,10 +237,11 @@ def insert_feed(con: Connection, feed: dict[str, Any]) -> int:
 
 def assignment_inputs(con: Connection, leads: pl.DataFrame, as_of: datetime) -> dict[str, pl.DataFrame]:
     """What `tasks.placement.choose_centres` decides on for these leads: their clients'
-    active bookings, the SCs eligible at `as_of` and the SCs' loads."""
+    active bookings, what the SCs offer at `as_of` (the eligible ones and the excluded) and
+    the SCs' loads."""
     return {
         "bookings": active_bookings(con, leads.select("inn", "kpp", "product"), as_of),
-        "eligible": eligible_centres(con, as_of),
+        "offers": centre_offers(con, as_of),
         "loads": sc_loads(con),
     }
 
@@ -244,6 +252,12 @@ def insert_bookings(con: Connection, bookings: pl.DataFrame) -> int:
 
 def waiting_leads(con: Connection) -> pl.DataFrame:
     return frame(con, sql("waiting_leads"))
+
+
+def update_waiting_reasons(con: Connection, waiting: pl.DataFrame, as_of: datetime) -> None:
+    """Leads (lead_id, waiting_reason) still without an SC at `as_of`, and why (SPEC §15)."""
+    with staged(waiting=waiting.select("lead_id", "waiting_reason")) as files:
+        run(con, sql("update_waiting_reasons"), {"as_of": as_of, **files})
 
 
 def apply_assignment(con: Connection, placed: pl.DataFrame) -> None:
@@ -537,3 +551,60 @@ def sanction_evidence(con: Connection, bounds: pl.DataFrame, as_of: datetime) ->
     """Per SC, the leads due in its period bounds and their breaches (SPEC §11)."""
     with staged(bounds=bounds) as files:
         return frame(con, sql("sanction_evidence"), {"as_of": as_of, **files})
+
+
+# Explanations (SPEC §14 "Explain", §15): why a lead waits, where it is and why, what is due.
+
+
+def waiting_list(con: Connection) -> pl.DataFrame:
+    """Open leads without an SC: lead_id, product, region, temperature, created_at,
+    waiting_reason, waiting_checked_at; oldest first."""
+    return frame(con, sql("waiting_list"))
+
+
+def leads_due(
+    con: Connection, as_of: datetime, *, sc_id: str | None = None, within_minutes: int | None = None
+) -> pl.DataFrame:
+    """SPEC §15: open `new` leads at an SC by the time left to their deadline at `as_of`
+    (`minutes_left`: working minutes where `working_time`, else calendar minutes; negative
+    once `overdue`), overdue first: lead_id, sc_id, sc_name, timezone, temperature, product,
+    lead_type, manager_id, manager_name, arrived_at, accept_deadline, working_time, overdue,
+    minutes_left. Narrowed to one SC, and to at most `within_minutes` left, when given."""
+    working_time = [t.value for t, term in SLA_TERMS.items() if term.working_minutes is not None]
+    params = {
+        "as_of": as_of,
+        "new": Status.NEW.value,
+        "working_time": working_time,
+        "sc": sc_id,
+        "within_minutes": within_minutes,
+    }
+    return frame(con, sql("leads_due"), params)
+
+
+def lead_card(con: Connection, lead_id: int, as_of: datetime) -> dict[str, pl.DataFrame] | None:
+    """Everything `pp lead show` prints of a lead, or None when there is no such lead: `lead`
+    (its row, sc_name, timezone, manager_name), `contacts`, `events` (its history, in the
+    order written), `breaches`, and `bookings` of its client x product (in force at `as_of`)."""
+    params = {"lead_id": lead_id}
+    lead = frame(con, sql("lead_card"), params)
+    if lead.is_empty():
+        return None
+    return {
+        "lead": lead,
+        "contacts": frame(
+            con, "SELECT kind, value FROM lead_contacts WHERE lead_id = $lead_id ORDER BY kind, value", params
+        ),
+        "events": frame(
+            con,
+            "SELECT occurred_at, kind, actor, detail FROM lead_events WHERE lead_id = $lead_id"
+            " ORDER BY occurred_at, rowid",
+            params,
+        ),
+        "breaches": frame(
+            con,
+            "SELECT sc_id, temperature, accept_deadline, detected_at, late_minutes FROM sla_breaches"
+            " WHERE lead_id = $lead_id ORDER BY detected_at",
+            params,
+        ),
+        "bookings": frame(con, sql("lead_bookings"), {"as_of": as_of, **params}),
+    }
