@@ -869,3 +869,29 @@ def server_setup(
         out.print(f"automation {done['alert']!r}: posts failed, crashed and timed-out runs to the webhook")
     else:
         out.print("no failure alert set: pass --webhook URL to have failed runs announced")
+
+
+@app.command("activity")
+def activity_command(
+    file: Annotated[Path, typer.Argument(help=".csv, .xlsx, .parquet or .jsonl file of SC actions")],
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Apply SC activity in bulk (SPEC §13): take, postpone, stage, close, refuse, assign_manager,
+    per lead in `at` order, under the rules of `pp lead …`; refused rows are quarantined."""
+    from flows import progress
+    from flows.activity import COUNTS, apply_activity, check_activity_file
+
+    when = parse_as_of(as_of)
+    check_activity_file(file, warehouse=_warehouse())
+    with _progress(f"applying {printable(file.name)}: rows") as report, progress.listening(report):
+        summary = apply_activity(path=str(file), as_of=when, warehouse=str(_warehouse()))
+    if as_json:
+        print_json(summary)
+        return
+    if summary["already_loaded"]:
+        out.print(f"{printable(file.name)}: already applied as feed {summary['feed_id']}; nothing changed")
+        return
+    rows = [(k.replace("_", " "), summary[k]) for k in COUNTS]
+    rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
+    out.print(_counts_table(f"activity feed {summary['feed_id']}: {printable(file.name)}", rows))
