@@ -13,14 +13,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -122,6 +120,8 @@ def parse_as_of(value: str | None, *, option: str = "--as-of") -> datetime | Non
 @contextmanager
 def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
     """A live line counting what the flow reports, on stderr so stdout stays parseable."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # batch commands only
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -137,6 +137,8 @@ def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
 def _print_version(requested: bool) -> None:
     """`pp --version` answers before any setting is read: it must work in a broken environment."""
     if requested:
+        from importlib import metadata
+
         out.print(f"pp {metadata.version('potential-sales')}", markup=False, highlight=False)
         raise typer.Exit()
 
@@ -702,6 +704,8 @@ def demo(
         raise PipelineError(f"cannot prepare --dir {workdir}: {exc.strerror or exc}") from None
     os.environ.pop("PREFECT_API_URL", None)
     os.environ["PREFECT_HOME"] = str(home.resolve())
+    from rich.progress import Progress
+
     from demo.flow import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
     from flows import progress
 
