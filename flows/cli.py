@@ -13,14 +13,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -122,6 +120,8 @@ def parse_as_of(value: str | None, *, option: str = "--as-of") -> datetime | Non
 @contextmanager
 def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
     """A live line counting what the flow reports, on stderr so stdout stays parseable."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # batch commands only
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -137,6 +137,8 @@ def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
 def _print_version(requested: bool) -> None:
     """`pp --version` answers before any setting is read: it must work in a broken environment."""
     if requested:
+        from importlib import metadata
+
         out.print(f"pp {metadata.version('potential-sales')}", markup=False, highlight=False)
         raise typer.Exit()
 
@@ -703,6 +705,8 @@ def demo(
         raise PipelineError(f"cannot prepare --dir {workdir}: {exc.strerror or exc}") from None
     os.environ.pop("PREFECT_API_URL", None)
     os.environ["PREFECT_HOME"] = str(home.resolve())
+    from rich.progress import Progress
+
     from demo.flow import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
     from flows import progress
 
@@ -992,3 +996,29 @@ def lead_show(lead_id: LeadId, as_of: AsOf = None, as_json: Json = False) -> Non
         out.print(_frame_table("breaches", breaches))
     if card.bookings.height:
         out.print(_frame_table("bookings of the client x product", card.bookings))
+
+
+@app.command("activity")
+def activity_command(
+    file: Annotated[Path, typer.Argument(help=".csv, .xlsx, .parquet or .jsonl file of SC actions")],
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Apply SC activity in bulk (SPEC §13): take, postpone, stage, close, refuse, assign_manager,
+    per lead in `at` order, under the rules of `pp lead …`; refused rows are quarantined."""
+    from flows import progress
+    from flows.activity import COUNTS, apply_activity, check_activity_file
+
+    when = parse_as_of(as_of)
+    check_activity_file(file, warehouse=_warehouse())
+    with _progress(f"applying {printable(file.name)}: rows") as report, progress.listening(report):
+        summary = apply_activity(path=str(file), as_of=when, warehouse=str(_warehouse()))
+    if as_json:
+        print_json(summary)
+        return
+    if summary["already_loaded"]:
+        out.print(f"{printable(file.name)}: already applied as feed {summary['feed_id']}; nothing changed")
+        return
+    rows = [(k.replace("_", " "), summary[k]) for k in COUNTS]
+    rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
+    out.print(_counts_table(f"activity feed {summary['feed_id']}: {printable(file.name)}", rows))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from flows.activity import apply_activity, check_activity_file
 from flows.billing import check_billing_file, ingest_billing
 from flows.engine import pipeline_flow
 from flows.ingest import check_feed, ingest_feed
@@ -27,6 +28,7 @@ from schemas.errors import PipelineError, WarehouseBusy
 from schemas.rules import source_rules
 from schemas.settings import load_settings
 from tasks.landing import (
+    ACTIVITY,
     BILLING,
     CLAIM_GRACE,
     DONE,
@@ -54,8 +56,9 @@ _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, er
 
 
 def landing_sources() -> list[str]:
-    """The folder names a landing root may hold: the Appendix 1 source codes and `billing`."""
-    return [*source_rules(), BILLING]
+    """The folder names a landing root may hold: the Appendix 1 source codes, `billing` and
+    `activity`."""
+    return [*source_rules(), BILLING, ACTIVITY]
 
 
 def check_landing_root(root: Path) -> Path:
@@ -189,6 +192,9 @@ def _ingest(held: Path, file: Dropped, as_of: datetime, warehouse: Path) -> dict
     if file.source == BILLING:
         check_billing_file(held, warehouse=warehouse)
         return ingest_billing(path=str(held), as_of=as_of, warehouse=str(warehouse))
+    if file.source == ACTIVITY:
+        check_activity_file(held, warehouse=warehouse)
+        return apply_activity(path=str(held), as_of=as_of, warehouse=str(warehouse))
     check_feed(held, source=file.source, product=file.product, sc_id=None, warehouse=warehouse)
     return ingest_feed(
         path=str(held), source=file.source, product=file.product, as_of=as_of, warehouse=str(warehouse)

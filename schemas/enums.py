@@ -101,6 +101,20 @@ class ReasonCode(StrEnum):
     MALFORMED_ROW = "malformed_row"  # a CSV line that does not split into the header's fields
 
 
+class ActivityReason(StrEnum):
+    """Why a row of SC activity (or a `pp lead …` action) was not applied (SPEC §13)."""
+
+    UNKNOWN_LEAD = "unknown_lead"  # no such lead, or not at an SC yet
+    TERMINAL_LEAD = "terminal_lead"  # the lead is completed, refused, blocked: it never changes
+    BAD_TRANSITION = "bad_transition"  # the action does not apply to the lead's status
+    MISSING_CONTACT = "missing_contact"  # a take, or the refusal of a new lead, without its contact
+    MISSING_INVOICE = "missing_invoice"  # a close needing an invoice: none, unknown or another client's
+    UNPAID_INVOICE = "unpaid_invoice"  # a close on an invoice not paid yet
+    OUT_OF_ORDER = "out_of_order"  # dated before the lead's last recorded event
+    UNKNOWN_MANAGER = "unknown_manager"  # not a manager of the lead's SC
+    BAD_ACTION = "bad_action"  # an unknown action, a field missing or unreadable
+
+
 class BillingEvent(StrEnum):
     """Rows of a billing file (docs/contract.md)."""
 

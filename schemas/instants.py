@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from schemas.errors import PipelineError
 from schemas.rules import WORKING_CALENDAR_YEARS
 
-UTC_US = pl.Datetime("us", "UTC")  # how every stored instant is typed in frames
+if TYPE_CHECKING:
+    import polars as pl
+
+    UTC_US: pl.Datetime  # how every stored instant is typed in frames
+
+
+def __getattr__(name: str) -> Any:
+    """`UTC_US` loads polars when a frame needs it: the instants' checks, which every command
+    makes, do without it (a single-lead command never loads polars)."""
+    if name == "UTC_US":
+        import polars as pl
+
+        return pl.Datetime("us", "UTC")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_in_calendar(when: datetime, *, option: str = "--as-of") -> datetime:

@@ -19,6 +19,8 @@ from typing import Any
 from schemas.text import printable
 
 BILLING = "billing"
+ACTIVITY = "activity"
+WHOLE_FOLDERS = (BILLING, ACTIVITY)  # sources without product folders: their rows say it all
 DONE, FAILED, PROCESSING = "done", "failed", ".processing"
 ERROR_SUFFIX = ".error.txt"
 # Names writers give a file until it is whole (browsers, rsync, editors), and Office's lock files.
@@ -104,14 +106,17 @@ def worth_listing(parts: Parts, sources: Iterable[str]) -> bool:
     if parts[1] == PROCESSING:
         return True
     return (
-        len(parts) == 2 and parts[0] != BILLING and not is_hidden(parts[1]) and parts[1] not in (DONE, FAILED)
+        len(parts) == 2
+        and parts[0] not in WHOLE_FOLDERS
+        and not is_hidden(parts[1])
+        and parts[1] not in (DONE, FAILED)
     )
 
 
 def survey(entries: Iterable[Entry], sources: Iterable[str], *, now_ns: int, grace: timedelta) -> Survey:
     """Sort a listing into files to take, files to leave for the next run, and what is no feed.
 
-    `sources` are the folder names taken: the Appendix 1 source codes and `billing`."""
+    `sources` are the folder names taken: the Appendix 1 source codes, `billing` and `activity`."""
     known = set(sources)
     listed = list(entries)
     found = Survey()
@@ -136,9 +141,12 @@ def survey(entries: Iterable[Entry], sources: Iterable[str], *, now_ns: int, gra
         if parts[1] in (DONE, FAILED) or any(is_hidden(p) for p in parts[1:]):
             continue
         if entry.is_dir:
-            if len(parts) == 2 and parts[0] == BILLING:
+            if len(parts) == 2 and parts[0] in WHOLE_FOLDERS:
                 found.left_alone.append(
-                    ("/".join(parts) + "/", "billing files name their products; put them in billing/ itself")
+                    (
+                        "/".join(parts) + "/",
+                        f"{parts[0]} files have no product folders; put them in {parts[0]}/ itself",
+                    )
                 )
             continue
         if len(parts) > 3:
@@ -224,11 +232,12 @@ def summary_row(
     detail: str = "",
     shown: str | None = None,
 ) -> dict[str, Any]:
-    """One line of the run's summary. A billing load's `applied` and `already_known` count as
-    created and merged, as the feeds table records them."""
+    """One line of the run's summary. A billing load's `applied` and `already_known` (an
+    activity load's `already_seen`) count as created and merged, as the feeds table records them."""
     counts = dict(result or {})
-    if "applied" in counts:
-        counts = {**counts, "created": counts["applied"], "merged": counts["already_known"]}
+    if "applied" in counts:  # a billing or an activity load
+        skipped = counts["already_known"] if "already_known" in counts else counts["already_seen"]
+        counts = {**counts, "created": counts["applied"], "merged": skipped}
     return {
         "source": file.source if file else "",
         "file": printable(file.shown if file else shown or ""),

@@ -1,17 +1,20 @@
-"""The lead state machine (SPEC §3, §4, §6.3): which action may move a lead from which
-status, and what each type needs to close, as data. Pure: the caller reads and writes."""
+"""The lead state machine (SPEC §3, §4, §6.3, §13): which action may move a lead from which
+status, and what each type needs to close, as data. Pure: `warehouse/sql/activity_*.sql`
+binds these tables and decides every action, one `pp lead …` or a whole activity file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
-from schemas.enums import Contact, LeadType, Status
+from schemas.enums import Contact, EventKind, LeadType, Stage, Status
 from schemas.errors import PipelineError
+
+if TYPE_CHECKING:  # the single-lead commands load neither polars nor pyarrow
+    import polars as pl
 
 
 class Action(StrEnum):
@@ -20,6 +23,7 @@ class Action(StrEnum):
     STAGE = "stage"  # a step of the sale, recorded in the history
     CLOSE = "close"  # completed, under the rule of the lead's type (§4)
     REFUSE = "refuse"  # the client refused
+    ASSIGN_MANAGER = "assign_manager"  # §6.1: one of the SC's managers works the lead
 
 
 TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED})
@@ -35,6 +39,18 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.IN_WORK, Action.CLOSE): Status.COMPLETED,
     (Status.NEW, Action.REFUSE): Status.REFUSED,
     (Status.IN_WORK, Action.REFUSE): Status.REFUSED,
+    (Status.NEW, Action.ASSIGN_MANAGER): Status.NEW,
+    (Status.IN_WORK, Action.ASSIGN_MANAGER): Status.IN_WORK,
+}
+
+# The history row each action leaves.
+EVENT_KINDS: dict[Action, EventKind] = {
+    Action.TAKE: EventKind.TAKEN,
+    Action.POSTPONE: EventKind.POSTPONED,
+    Action.STAGE: EventKind.STAGE,
+    Action.CLOSE: EventKind.CLOSED,
+    Action.REFUSE: EventKind.REFUSED,
+    Action.ASSIGN_MANAGER: EventKind.MANAGER_ASSIGNED,
 }
 
 
@@ -56,52 +72,25 @@ CLOSE_RULES: dict[LeadType, CloseRule] = {
 }
 
 
-def next_status(lead_id: int, current: Status, action: Action) -> Status:
-    """The status an action leads to, or a one-line refusal that says why."""
-    if current in TERMINAL:
-        raise PipelineError(f"lead {lead_id} is {current}; {current} leads do not change")
-    target = TRANSITIONS.get((current, action))
-    if target is None:
-        allowed = sorted({s.value for s, a in TRANSITIONS if a is action})
-        raise PipelineError(
-            f"lead {lead_id} is {current}; '{action}' applies to {' or '.join(allowed)} leads only"
-        )
-    return target
-
-
-def check_close(
-    lead_id: int, lead_type: LeadType, current: Status, *, invoice_id: str | None, comment: str | None
-) -> Status:
-    """§4: connection, renewal and upsell close on a paid invoice; service with a comment;
-    activation with a comment at any moment. The invoice itself is checked by the caller."""
-    target = next_status(lead_id, current, Action.CLOSE)
-    rule = CLOSE_RULES[lead_type]
-    if current is Status.NEW and not rule.from_new:
-        raise PipelineError(
-            f"lead {lead_id} is new; a {lead_type} lead is closed after contact (take it first)"
-        )
-    if rule.paid_invoice and not invoice_id:
-        raise PipelineError(
-            f"lead {lead_id} is a {lead_type} lead; closing it needs --invoice, a paid invoice"
-        )
-    if not rule.paid_invoice and invoice_id:
-        raise PipelineError(f"lead {lead_id} is a {lead_type} lead; it closes without an invoice")
-    if rule.comment and not (comment and comment.strip()):
-        raise PipelineError(f"lead {lead_id} is a {lead_type} lead; closing it needs --comment")
-    return target
-
-
-def check_refuse(lead_id: int, current: Status, *, contact: Contact | None, reason: str) -> Status:
-    """A refusal records why; from `new` it also records the contact in which the client
-    refused (SPEC §3 decision: no status change without contact)."""
-    target = next_status(lead_id, current, Action.REFUSE)
-    if not reason.strip():
-        raise PipelineError(f"lead {lead_id}: a refusal needs --reason")
-    if current is Status.NEW and contact is None:
-        raise PipelineError(
-            f"lead {lead_id} is new; refusing it needs --contact: the call or meeting of the refusal"
-        )
-    return target
+def rule_columns() -> dict[str, list[str] | list[bool]]:
+    """The tables above as columns of plain values, and the contacts and stages an action may
+    name: the parameters the activity SQL binds into its rule tables, holding no copy."""
+    moves = sorted(TRANSITIONS.items())
+    rules = sorted(CLOSE_RULES.items())
+    return {
+        "transition_status": [status.value for (status, _), _ in moves],
+        "transition_action": [action.value for (_, action), _ in moves],
+        "transition_target": [target.value for _, target in moves],
+        "terminal_status": sorted(status.value for status in TERMINAL),
+        "close_type": [lead_type.value for lead_type, _ in rules],
+        "close_paid_invoice": [rule.paid_invoice for _, rule in rules],
+        "close_comment": [rule.comment for _, rule in rules],
+        "close_from_new": [rule.from_new for _, rule in rules],
+        "action_name": [action.value for action in Action],
+        "action_event": [EVENT_KINDS[action].value for action in Action],
+        "contacts": [contact.value for contact in Contact],
+        "stages": [stage.value for stage in Stage],
+    }
 
 
 def local_moment(at: datetime, zone: str) -> str:

@@ -114,7 +114,8 @@ def test_the_flows_import_no_cycle() -> None:
 
 
 def test_lead_history_has_one_writer() -> None:
-    """Every row of `lead_events` goes through `repository.record_events`."""
+    """Every row of `lead_events` goes through `history.append` (frames through
+    `repository.record_events`)."""
     for sql in sorted((ROOT / "warehouse" / "sql").glob("*.sql")):
         assert not re.search(r"INSERT\s+INTO\s+lead_events", sql.read_text(encoding="utf-8"), re.I), sql.name
     writers = []
@@ -128,7 +129,7 @@ def test_lead_history_has_one_writer() -> None:
                 ]
                 if texts:
                     writers.append(f"{path.name}:{node.name}")
-    assert writers == ["repository.py:record_events"]
+    assert writers == ["history.py:append"]
 
 
 def test_the_checks_see_what_they_look_for() -> None:

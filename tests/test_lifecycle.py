@@ -8,38 +8,55 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.lead_actions import close_lead, postpone_lead, refuse_lead, stage_lead, take_lead
+from flows.lead_actions import act_on_lead, close_lead, postpone_lead, refuse_lead, stage_lead, take_lead
 from schemas.enums import Contact, LeadType, Stage, Status
 from schemas.errors import PipelineError
-from tasks.lifecycle import (
-    CLOSE_RULES,
-    TERMINAL,
-    TRANSITIONS,
-    Action,
-    check_close,
-    check_refuse,
-    next_status,
-)
+from tasks.lifecycle import CLOSE_RULES, TERMINAL, TRANSITIONS, Action
 
 AS_OF = datetime(2026, 3, 10, 8, tzinfo=UTC)
 DEADLINE = datetime(2026, 3, 10, 9, tzinfo=UTC)
 
+# The fields that make each action valid on a lead whose status allows it.
+FIELDS = {
+    Action.TAKE: {"contact": "call"},
+    Action.POSTPONE: {"until_utc": AS_OF + timedelta(days=1)},
+    Action.STAGE: {"stage": "offer_made"},
+    Action.CLOSE: {"comment": "trial switched on"},
+    Action.REFUSE: {"reason": "no budget", "contact": "call"},
+    Action.ASSIGN_MANAGER: {"manager_id": "msk-1-m1"},
+}
+
+
+def _lead(warehouse: Path, lead_type: LeadType = LeadType.CONNECTION, status: Status = Status.NEW) -> int:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "INSERT INTO leads (lead_id, inn, product, lead_type, temperature, status, source, sc_id,"
+            " created_at, arrived_at, accept_deadline) VALUES (1, '7707083893', 'extern', ?, 'hot', ?,"
+            " 'callback_order', 'sc-msk-1', ?, ?, ?)",
+            [lead_type.value, status.value, AS_OF - timedelta(hours=3), AS_OF - timedelta(hours=3), DEADLINE],
+        )
+    return 1
+
 
 @pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("action", list(Action))
-def test_the_transition_table_is_the_only_way_to_move(status, action):
+def test_the_transition_table_is_the_only_way_to_move(warehouse, status, action):
+    _lead(warehouse, LeadType.ACTIVATION, status)
     if (status, action) in TRANSITIONS:
-        assert next_status(1, status, action) is TRANSITIONS[status, action]
+        result = act_on_lead(warehouse, 1, action, AS_OF, **FIELDS[action])
+        assert result["status"] == TRANSITIONS[status, action]
         assert status not in TERMINAL
     else:
         with pytest.raises(PipelineError, match=f"lead 1 is {status}"):
-            next_status(1, status, action)
+            act_on_lead(warehouse, 1, action, AS_OF, **FIELDS[action])
+        assert _row(warehouse)["status"] == status
 
 
 @pytest.mark.parametrize("status", sorted(TERMINAL))
-def test_terminal_statuses_never_change(status):
+def test_terminal_statuses_never_change(warehouse, status):
+    _lead(warehouse, status=status)
     with pytest.raises(PipelineError, match=f"{status} leads do not change"):
-        next_status(7, status, Action.TAKE)
+        take_lead(warehouse, 1, contact=Contact.CALL, note=None, as_of=AS_OF)
 
 
 @pytest.mark.parametrize(
@@ -58,33 +75,36 @@ def test_terminal_statuses_never_change(status):
         (LeadType.ACTIVATION, Status.IN_WORK, None, None, "needs --comment"),
     ],
 )
-def test_closing_rules_per_type(lead_type, status, invoice, comment, error):
+def test_closing_rules_per_type(warehouse, lead_type, status, invoice, comment, error):
+    _lead(warehouse, lead_type, status)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "INSERT INTO invoices VALUES ('INV-1', '7707083893', NULL, 'extern', 'sc-msk-1', ?, NULL, ?)",
+            [AS_OF - timedelta(days=1), AS_OF - timedelta(hours=1)],
+        )
     if error is None:
-        assert check_close(3, lead_type, status, invoice_id=invoice, comment=comment) is Status.COMPLETED
+        result = close_lead(warehouse, 1, invoice_id=invoice, comment=comment, as_of=AS_OF)
+        assert result["status"] == Status.COMPLETED
     else:
         with pytest.raises(PipelineError, match=error):
-            check_close(3, lead_type, status, invoice_id=invoice, comment=comment)
+            close_lead(warehouse, 1, invoice_id=invoice, comment=comment, as_of=AS_OF)
     assert set(CLOSE_RULES) == set(LeadType)
 
 
-def test_refusing_a_new_lead_needs_the_contact():
+def test_refusing_a_new_lead_needs_the_contact(warehouse):
+    _lead(warehouse)
     with pytest.raises(PipelineError, match="needs --contact"):
-        check_refuse(5, Status.NEW, contact=None, reason="too expensive")
-    assert check_refuse(5, Status.NEW, contact=Contact.CALL, reason="too expensive") is Status.REFUSED
-    assert check_refuse(5, Status.IN_WORK, contact=None, reason="too expensive") is Status.REFUSED
+        refuse_lead(warehouse, 1, reason="too expensive", contact=None, as_of=AS_OF)
     with pytest.raises(PipelineError, match="needs --reason"):
-        check_refuse(5, Status.IN_WORK, contact=None, reason=" ")
+        refuse_lead(warehouse, 1, reason=" ", contact=Contact.CALL, as_of=AS_OF)
+    refused = refuse_lead(warehouse, 1, reason="too expensive", contact=Contact.CALL, as_of=AS_OF)
+    assert refused["status"] == Status.REFUSED
 
 
-def _lead(warehouse: Path, lead_type: LeadType = LeadType.CONNECTION, status: Status = Status.NEW) -> int:
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "INSERT INTO leads (lead_id, inn, product, lead_type, temperature, status, source, sc_id,"
-            " created_at, arrived_at, accept_deadline) VALUES (1, '7707083893', 'extern', ?, 'hot', ?,"
-            " 'callback_order', 'sc-msk-1', ?, ?, ?)",
-            [lead_type.value, status.value, AS_OF - timedelta(hours=3), AS_OF - timedelta(hours=3), DEADLINE],
-        )
-    return 1
+def test_refusing_a_lead_in_work_needs_no_contact(warehouse):
+    _lead(warehouse, status=Status.IN_WORK)
+    refused = refuse_lead(warehouse, 1, reason="too expensive", contact=None, as_of=AS_OF)
+    assert refused["status"] == Status.REFUSED
 
 
 def _row(warehouse: Path) -> dict:

@@ -11,6 +11,7 @@ import polars as pl
 from schemas.enums import EventKind, Status, Temperature
 from schemas.instants import UTC_US
 from schemas.rules import DATA, SLA_TERMS
+from warehouse import history
 from warehouse.store import Connection, frame, insert, run, run_script, scalar, sql, staged
 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
@@ -159,18 +160,18 @@ def record_events(
 ) -> None:
     """One `lead_events` row per lead, its detail a JSON object built from the lead's columns;
     `as_of` is the instant of them all, or an expression giving each lead's. The one writer
-    of the lead history."""
-    insert(
-        con,
-        "lead_events",
-        leads.select(
-            "lead_id",
-            occurred_at=as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of, UTC_US),
-            kind=pl.lit(kind.value),
-            actor=pl.lit(actor),
-            detail=detail.struct.json_encode(),
-        ),
+    of the lead history, with `warehouse.history`."""
+    if leads.is_empty():
+        return
+    rows = leads.select(
+        "lead_id",
+        occurred_at=as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of, UTC_US),
+        kind=pl.lit(kind.value),
+        actor=pl.lit(actor),
+        detail=detail.struct.json_encode(),
     )
+    with staged(events=rows) as files:
+        history.append(con, "read_parquet($events)", files)
 
 
 def history_after(con: Connection, leads: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -349,62 +350,6 @@ def apply_billing_events(con: Connection, events: pl.DataFrame) -> pl.DataFrame:
 def complete_leads(con: Connection, completions: pl.DataFrame) -> None:
     with staged(completions=completions) as files:
         run(con, sql("billing_complete_leads"), files)
-
-
-# Single-lead actions (SPEC §3).
-
-
-def lead_state(con: Connection, lead_id: int) -> dict[str, Any] | None:
-    """status, lead_type, sc_id, inn, product, accept_deadline of the lead, if it exists."""
-    return _first_row(
-        con,
-        "SELECT status, lead_type, sc_id, inn, product, accept_deadline FROM leads WHERE lead_id = ?",
-        [lead_id],
-    )
-
-
-def invoice(con: Connection, invoice_id: str) -> dict[str, Any] | None:
-    """inn, product, paid_at of the invoice, if it is known."""
-    return _first_row(con, "SELECT inn, product, paid_at FROM invoices WHERE invoice_id = ?", [invoice_id])
-
-
-def mark_taken(con: Connection, lead_id: int, status: str, as_of: datetime) -> None:
-    run(con, "UPDATE leads SET status = ?, taken_at = ? WHERE lead_id = ?", [status, as_of, lead_id])
-
-
-def mark_postponed(con: Connection, lead_id: int, status: str, until: datetime, as_of: datetime) -> None:
-    run(
-        con,
-        "UPDATE leads SET status = ?, postponed_until = ?, taken_at = coalesce(taken_at, ?) "
-        "WHERE lead_id = ?",
-        [status, until, as_of, lead_id],
-    )
-
-
-def mark_closed(
-    con: Connection, lead_id: int, status: str, as_of: datetime, invoice_id: str | None, comment: str | None
-) -> None:
-    """Closed on an invoice or a comment; a lead closed straight from `new` counts as taken then."""
-    run(
-        con,
-        "UPDATE leads SET status = ?, closed_at = ?, invoice_id = ?, close_comment = ?, "
-        "taken_at = CASE WHEN status = 'new' THEN coalesce(taken_at, ?) ELSE taken_at END "
-        "WHERE lead_id = ?",
-        [status, as_of, invoice_id, comment, as_of, lead_id],
-    )
-
-
-def mark_refused(con: Connection, lead_id: int, status: str, as_of: datetime, reason: str) -> None:
-    run(
-        con,
-        "UPDATE leads SET status = ?, closed_at = ?, close_comment = ? WHERE lead_id = ?",
-        [status, as_of, reason, lead_id],
-    )
-
-
-def record_late_take(con: Connection, lead_id: int, as_of: datetime) -> None:
-    """SPEC §10: a lead leaving `new` after its deadline is a breach at that moment."""
-    run(con, sql("record_late_take"), {"lead_id": lead_id, "as_of": as_of})
 
 
 # Mass actions (SPEC §6.1, §6.2).

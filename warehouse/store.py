@@ -15,14 +15,16 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 from filelock import FileLock, Timeout
 
 from schemas.errors import PipelineError, WarehouseBusy
 from warehouse import rules
+
+if TYPE_CHECKING:  # frames come and go as values: the single-lead commands never load polars
+    import polars as pl
 
 DDL = files("warehouse") / "ddl"
 SQL = files("warehouse") / "sql"

@@ -1,12 +1,15 @@
--- SPEC §10: a lead taken into work after its deadline is a breach at the moment it is taken.
+-- SPEC §10: a lead taken into work after its deadline is a breach at the moment it left `new`
+-- (taken, postponed, closed or refused), unless one is recorded already. Reads the
+-- `activity_state` of an activity apply (`left_new_at`).
 INSERT INTO sla_breaches
-SELECT lead_id, sc_id, temperature, accept_deadline, $as_of,
-       CAST(floor(epoch($as_of) - epoch(accept_deadline)) // 60 AS BIGINT)
-FROM leads
-WHERE lead_id = $lead_id
-  AND sc_id IS NOT NULL
-  AND accept_deadline < $as_of
+SELECT l.lead_id, l.sc_id, l.temperature, l.accept_deadline, s.left_new_at,
+       CAST(floor(epoch(s.left_new_at) - epoch(l.accept_deadline)) // 60 AS BIGINT)
+FROM activity_state s
+JOIN leads l USING (lead_id)
+WHERE s.left_new_at IS NOT NULL
+  AND l.sc_id IS NOT NULL
+  AND l.accept_deadline < s.left_new_at
   AND NOT EXISTS (
       SELECT 1 FROM sla_breaches b
-      WHERE b.lead_id = leads.lead_id AND b.accept_deadline = leads.accept_deadline
+      WHERE b.lead_id = l.lead_id AND b.accept_deadline = l.accept_deadline
   )
