@@ -22,7 +22,7 @@ class Action(StrEnum):
     REFUSE = "refuse"  # the client refused
 
 
-TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED})
+TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED, Status.REMOVED})
 
 # (status, action) -> status after it. Closing a `new` lead is further limited by its type
 # (only activation, §4.1.5) and refusing one needs the contact of the refusal (SPEC §3).
