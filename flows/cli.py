@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from schemas.enums import Contact, LeadType, Stage, Temperature
+from schemas.enums import Contact, LeadType, Stage, Temperature, Violation
 from schemas.errors import PipelineError
 from schemas.rules import SLA_TERMS, source_rules
 from schemas.settings import load_settings
@@ -1022,3 +1022,83 @@ def activity_command(
     rows = [(k.replace("_", " "), summary[k]) for k in COUNTS]
     rows += [(f"  quarantined: {code}", n) for code, n in summary["quarantine_reasons"].items()]
     out.print(_counts_table(f"activity feed {summary['feed_id']}: {printable(file.name)}", rows))
+
+
+def _arrival(result: dict[str, Any]) -> str:
+    """Where a principal's measure left the lead, its deadline in the SC's zone."""
+    from tasks.lifecycle import local_moment
+
+    deadline = local_moment(result["accept_deadline"], result["timezone"])
+    return f"{result['status']} there, to take into work by {deadline}"
+
+
+@lead_app.command("assign")
+def lead_assign(
+    lead_id: LeadId,
+    sc: Annotated[str, typer.Option("--sc", help="the service centre that gets the waiting lead")],
+    by: By = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Assign a lead waiting for an SC to one (§3.2): it must sell the product and be free of sanctions."""
+    from flows.principal_actions import assign_lead
+
+    when, actor = _acting(as_of, by)
+    result = assign_lead(_warehouse(), lead_id, sc=sc, by=actor, as_of=when)
+    if as_json:
+        print_json(result)
+        return
+    out.print(f"lead {lead_id} assigned to {result['sc_id']}: {_arrival(result)}", soft_wrap=True)
+
+
+@lead_app.command("transfer")
+def lead_transfer(
+    lead_id: LeadId,
+    to: Annotated[str, typer.Option("--to", help="the service centre the lead moves to")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="why (§9.1.1 a breach, §9.3 an improper postponement)")
+    ],
+    by: By = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Move a hot or warm lead, new or in work, to another SC (§9.1.1, §9.3): it starts there as new."""
+    from flows.principal_actions import transfer_lead
+
+    when, actor = _acting(as_of, by)
+    result = transfer_lead(_warehouse(), lead_id, to=to, reason=reason, by=actor, as_of=when)
+    if as_json:
+        print_json(result)
+        return
+    out.print(
+        f"lead {lead_id} moved from {result['from_sc']} to {result['sc_id']}: {_arrival(result)}",
+        soft_wrap=True,
+    )
+
+
+@lead_app.command("remove")
+def lead_remove(
+    lead_id: LeadId,
+    violation: Annotated[
+        Violation,
+        typer.Option("--violation", help="the clause: 8.2.1 no intent to sell, 8.2.4 fictitious contacts"),
+    ],
+    fine: Annotated[
+        str | None, typer.Option("--fine", help="a fine in roubles, e.g. 1500 or 1500.50")
+    ] = None,
+    by: By = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Remove a lead for a violation (§9.2): status removed, kept on record, out of every count."""
+    from flows.principal_actions import remove_lead
+    from tasks.measures import parse_fine
+
+    amount = None if fine is None else parse_fine(fine)
+    when, actor = _acting(as_of, by)
+    result = remove_lead(_warehouse(), lead_id, violation=violation, fine=amount, by=actor, as_of=when)
+    if as_json:
+        print_json({**result, "fine": None if amount is None else str(amount)})
+        return
+    fined = "" if amount is None else f", fine {amount}"
+    out.print(f"lead {lead_id} removed for a violation of §{violation.value}{fined}")

@@ -23,8 +23,10 @@ def move_leads(
     reason: TransferReason,
     actor: str,
     sanction_id: int | None = None,
+    note: str | None = None,
 ) -> None:
-    """`leads` (with `to_sc`) start afresh at their new SC, in the caller's transaction."""
+    """`leads` (with `to_sc`) start afresh at their new SC, in the caller's transaction;
+    `note` is the reason a principal gave, kept in the history of the move."""
     if leads.is_empty():
         return
     placement, transfers = transfer(
@@ -36,6 +38,8 @@ def move_leads(
         reason=reason,
         sanction_id=sanction_id,
     )
-    repo.apply_transfers(con, placement.leads, transfers, reason=reason.value, actor=actor, as_of=as_of)
+    repo.apply_transfers(
+        con, placement.leads, transfers, reason=reason.value, actor=actor, as_of=as_of, note=note
+    )
     repo.insert_bookings(con, placement.bookings)
     outbox.insert_notices(con, placement.notices)

@@ -61,7 +61,7 @@ class Measure:
         return None if self.kind is SanctionKind.TRANSFER_CLIENT else self.sc_id
 
 
-def _centre(con: store.Connection, given: str) -> tuple[str, str]:
+def resolve_centre(con: store.Connection, given: str) -> tuple[str, str]:
     """The SC's code as the reference spells it (SPEC §16: any case) and its zone."""
     centres = repo.centre_zones(con)
     sc_id = resolve_code(given, code_lookup(centres["sc_id"]))
@@ -139,7 +139,7 @@ def exclude_centre(
     own zone, or for good. Its open leads stay with it."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        sc_id, zone = _centre(con, sc_id)
+        sc_id, zone = resolve_centre(con, sc_id)
         measure = Measure(
             SanctionKind.EXCLUDE,
             sc_id,
@@ -157,7 +157,7 @@ def close_product(
     """§9.1.5: the SC gets no new leads of the product, for good (until lifted)."""
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        sc_id, _ = _centre(con, sc_id)
+        sc_id, _ = resolve_centre(con, sc_id)
         product = _product(con, product)
         measure = Measure(SanctionKind.CLOSE_PRODUCT, sc_id, product=product, reason=reason, created_by=by)
         sanction_id, is_new = _impose(con, measure, as_of)
@@ -174,7 +174,7 @@ def transfer_client(
     digest_hour = load_settings(warehouse=warehouse).digest_hour
     with store.transaction(warehouse) as con:
         store.require_schema(con, warehouse)
-        to_sc, _ = _centre(con, to_sc)
+        to_sc, _ = resolve_centre(con, to_sc)
         product = _product(con, product)
         check_sells(repo.centre_sells(con, to_sc, product), to_sc, product)
         measure = Measure(

@@ -29,6 +29,7 @@ class Status(StrEnum):
     COMPLETED = "completed"
     REFUSED = "refused"
     BLOCKED = "blocked"
+    REMOVED = "removed"  # §9.2: removed by a principal for a violation (SPEC §14), never deleted
 
 
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.IN_WORK)
@@ -155,6 +156,7 @@ class EventKind(StrEnum):
     PLANNED = "planned"
     BLOCKED = "blocked"
     TRANSFERRED = "transferred"
+    REMOVED = "removed"
 
 
 class SanctionKind(StrEnum):
@@ -170,6 +172,7 @@ class TransferReason(StrEnum):
 
     BREACH = "breach"  # the transfer policy, after a missed deadline
     TRANSFER_CLIENT = "transfer_client"  # a principal gave the client to another SC (§9.1.4)
+    PRINCIPAL = "principal"  # a principal moved the one lead (§9.1.1 for a breach, §9.3), with a note
 
 
 class WaitingReason(StrEnum):
@@ -179,3 +182,10 @@ class WaitingReason(StrEnum):
     NO_SC_IN_REGION = "no_sc_in_region"  # no SC serves the region
     NO_SC_SELLS_PRODUCT = "no_sc_sells_product"  # SCs serve the region, none sells the product
     ALL_EXCLUDED = "all_excluded"  # every SC that would take it is excluded or has the product closed
+
+
+class Violation(StrEnum):
+    """The clauses a principal removes a lead for (§9.2, SPEC §14); the value is the clause."""
+
+    NO_INTENT_TO_SELL = "8.2.1"  # a connection without intent to sell
+    FICTITIOUS_CONTACTS = "8.2.4"  # empty or fictitious contacts

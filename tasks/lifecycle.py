@@ -26,7 +26,7 @@ class Action(StrEnum):
     ASSIGN_MANAGER = "assign_manager"  # §6.1: one of the SC's managers works the lead
 
 
-TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED})
+TERMINAL: frozenset[Status] = frozenset({Status.COMPLETED, Status.REFUSED, Status.BLOCKED, Status.REMOVED})
 
 # (status, action) -> status after it. Closing a `new` lead is further limited by its type
 # (only activation, §4.1.5) and refusing one needs the contact of the refusal (SPEC §3).

@@ -169,7 +169,8 @@ def transfer(
     accept_deadline) moved to `to_sc` at `as_of`: their clock starts afresh there (SPEC §10)
     and the new SC is told (a transfer is an assignment for §8). The old deadline is kept in
     `lead_transfers` (the frame returned beside the placement) as the one missed, for a
-    breach (§9.1.1); the placement's `leads` hold it as `missed_deadline`."""
+    breach (§9.1.1) and for a principal's transfer (which may be for one: the breach, if
+    recorded, is keyed by it); the placement's `leads` hold it as `missed_deadline`."""
     placement = place(
         moved.rename({"accept_deadline": "missed_deadline"}),
         as_of,
@@ -186,7 +187,7 @@ def transfer(
         transferred_at=pl.lit(as_of, UTC_US),
         reason=pl.lit(reason.value),
         missed_deadline=pl.col("missed_deadline")
-        if reason is TransferReason.BREACH
+        if reason in (TransferReason.BREACH, TransferReason.PRINCIPAL)
         else pl.lit(None, UTC_US),
         sanction_id=pl.lit(sanction_id, pl.Int64),
     )

@@ -21,6 +21,7 @@ class ProposalPolicy:
     min_due: int
     breach_rate: float
     breach_count: int
+    removed_count: int = 1  # SPEC §14: leads removed for a violation (§9.2) in the period
 
 
 def check_inn(inn: str) -> None:
@@ -80,11 +81,12 @@ def check_lift(sanction_id: int, sanction: dict[str, Any], as_of: datetime, zone
 
 
 def propose_exclusions(evidence: pl.DataFrame, policy: ProposalPolicy) -> pl.DataFrame:
-    """§11 decision: the SCs whose evidence (due, breached, breach_rate, excluded_until,
-    excluded_for_good, …) exceeds the policy, each with why and the command that would
-    exclude it; the worst first."""
+    """§11 decision: the SCs whose evidence (due, breached, breach_rate, removed, violations,
+    excluded_until, excluded_for_good, …) exceeds the policy, each with why and the command
+    that would exclude it; the worst first."""
     over_rate = (pl.col("due") >= policy.min_due) & (pl.col("breach_rate") > policy.breach_rate)
     over_count = pl.col("breached") >= policy.breach_count
+    over_removed = pl.col("removed") >= policy.removed_count
     return (
         evidence.with_columns(
             why=pl.concat_str(
@@ -98,11 +100,16 @@ def propose_exclusions(evidence: pl.DataFrame, policy: ProposalPolicy) -> pl.Dat
                 pl.when(over_count).then(
                     pl.format("{} breaches >= {}", pl.col("breached"), pl.lit(policy.breach_count))
                 ),
+                pl.when(over_removed).then(
+                    pl.format(
+                        "leads removed for violations: {} ({})", pl.col("removed"), pl.col("violations")
+                    )
+                ),
                 separator="; ",
                 ignore_nulls=True,
             ),
         )
-        .filter(over_rate | over_count)
+        .filter(over_rate | over_count | over_removed)
         .with_columns(
             proposal=pl.when(pl.col("excluded_until").is_not_null() | pl.col("excluded_for_good"))
             .then(pl.lit("already excluded"))

@@ -51,7 +51,7 @@ def test_an_sc_is_not_told_of_the_leads_it_created():
 
 
 @pytest.mark.parametrize("reason", list(TransferReason))
-def test_a_transfer_keeps_the_missed_deadline_only_for_a_breach(reason):
+def test_a_transfer_keeps_the_missed_deadline_for_a_breach_or_a_principal(reason):
     missed = datetime(2026, 3, 4, 7, 0, tzinfo=UTC)
     moved = _leads(from_sc=["sc-a"] * 3, to_sc=["sc-b"] * 3).with_columns(
         accept_deadline=pl.lit(missed, UTC_US)
@@ -62,7 +62,7 @@ def test_a_transfer_keeps_the_missed_deadline_only_for_a_breach(reason):
     assert (placement.leads["accept_deadline"] > T0).all()
     assert set(placement.notices["cause"]) == {NoticeCause.TRANSFERRED.value}
     assert set(placement.notices["sc_id"]) == set(placement.bookings["sc_id"]) == {"sc-b"}
-    expected = missed if reason is TransferReason.BREACH else None
+    expected = missed if reason in (TransferReason.BREACH, TransferReason.PRINCIPAL) else None
     assert set(transfers["missed_deadline"]) == {expected}
     assert set(transfers["sanction_id"]) == {7}
 
@@ -76,12 +76,19 @@ def test_the_policy_proposes_the_scs_over_its_thresholds_worst_first():
             "breach_rate": [0.5, 1.0, 0.3, 0.1],
             "excluded_until": [None, None, T0, None],
             "excluded_for_good": [False, False, False, False],
+            "removed": [0, 0, 0, 2],
+            "violations": [None, None, None, "§8.2.1: 1, §8.2.4: 1"],
         }
     )
     proposed = propose_exclusions(evidence, ProposalPolicy(min_due=5, breach_rate=0.2, breach_count=10))
     assert proposed.select("sc_id", "why", "proposal").rows() == [
         ("sc-a", "breach share 50.0% > 20.0%", "pp sanction exclude --sc sc-a --until-quarter-end"),
         ("sc-c", "breach share 30.0% > 20.0%; 12 breaches >= 10", "already excluded"),
+        (
+            "sc-d",
+            "leads removed for violations: 2 (§8.2.1: 1, §8.2.4: 1)",
+            "pp sanction exclude --sc sc-d --until-quarter-end",
+        ),
     ]
 
 

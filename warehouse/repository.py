@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -282,15 +283,23 @@ def forget_overdue(con: Connection) -> None:
 
 
 def apply_transfers(
-    con: Connection, moved: pl.DataFrame, transfers: pl.DataFrame, *, reason: str, actor: str, as_of: datetime
+    con: Connection,
+    moved: pl.DataFrame,
+    transfers: pl.DataFrame,
+    *,
+    reason: str,
+    actor: str,
+    as_of: datetime,
+    note: str | None = None,
 ) -> None:
     """Leads (lead_id, from_sc, to_sc, arrived_at, accept_deadline) start afresh at their new
     SC: their old connection bookings end, the move is kept in `lead_transfers` (`transfers`)
-    and in each lead's history."""
+    and in each lead's history, with the `note` a principal gave."""
     with staged(moved=moved.select("lead_id", "to_sc", "arrived_at", "accept_deadline")) as files:
         run(con, sql("apply_transfers"), files)
         run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
     insert(con, "lead_transfers", transfers)
+    noted = [] if note is None else [pl.lit(note, pl.String).alias("note")]
     record_events(
         con,
         moved,
@@ -302,6 +311,7 @@ def apply_transfers(
             "to_sc",
             pl.lit(reason).alias("reason"),
             pl.col("accept_deadline").dt.to_string("%Y-%m-%dT%H:%M:%S%z").alias("accept_deadline"),
+            *noted,
         ),
     )
 
@@ -553,3 +563,44 @@ def lead_card(con: Connection, lead_id: int, as_of: datetime) -> dict[str, pl.Da
         ),
         "bookings": frame(con, sql("lead_bookings"), {"as_of": as_of, **params}),
     }
+
+
+# Principals' measures on one lead (SPEC §14).
+
+
+def measured_lead(con: Connection, lead_id: int) -> pl.DataFrame:
+    """The lead (one row, or none) in the columns placement and moves take, with its status."""
+    return frame(con, sql("measured_lead"), {"lead_id": lead_id})
+
+
+def centre_bars(con: Connection, sc_id: str, product: str, as_of: datetime) -> pl.DataFrame:
+    """sanction_id, kind, ends_at of the measures in force that keep the SC from new leads of
+    the product."""
+    return frame(con, sql("centre_bars"), {"sc_id": sc_id, "product": product, "as_of": as_of})
+
+
+def lead_pins(con: Connection, lead_id: int, as_of: datetime) -> pl.DataFrame:
+    """kind, ends_at, invoice_id of the invoice and paid-period bookings that hold the lead's
+    client x product at its SC."""
+    return frame(con, sql("lead_pins"), {"lead_id": lead_id, "as_of": as_of})
+
+
+def remove_lead(
+    con: Connection, lead_id: int, *, violation: str, fine: Decimal | None, by: str, as_of: datetime
+) -> None:
+    """SPEC §14 (§9.2): the lead ends `removed`, on record in `lead_removals`; its connection
+    booking ends with it."""
+    run_script(
+        con,
+        sql("remove_lead"),
+        {
+            "lead_id": lead_id,
+            "status": Status.REMOVED.value,
+            "violation": violation,
+            "fine": fine,
+            "by": by,
+            "as_of": as_of,
+        },
+    )
+    with staged(moved=pl.DataFrame({"lead_id": [lead_id]}, schema={"lead_id": pl.Int64})) as files:
+        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable
 from enum import StrEnum
 
-from schemas.enums import OPEN_STATUSES
+from schemas.enums import OPEN_STATUSES, SanctionKind, Status
 from schemas.rules import HOTTEST_FIRST, PINNING_BOOKINGS, WORKDAY_MINUTES, WORKDAY_START_MINUTE
 
 
@@ -31,6 +31,8 @@ def _number(value: int) -> str:
 MACROS: dict[str, str] = {
     # SPEC §3: a lead still to be worked on (`OPEN_STATUSES`)
     "is_open(status)": f"status IN ({_texts(OPEN_STATUSES)})",
+    # SPEC §14: a lead a principal removed for a violation, out of every work and SLA count
+    "is_removed(status)": f"status = {_text(Status.REMOVED)}",
     # SPEC §6 "Transfer": the kinds of booking at its SC that keep a lead from moving
     "pinning_booking(kind)": f"kind IN ({_texts(PINNING_BOOKINGS)})",
     # SPEC §5.3: a temperature's rank in `HOTTEST_FIRST`, 0 the hottest; sorts hot first
@@ -42,6 +44,12 @@ MACROS: dict[str, str] = {
     # SPEC §11: a measure applies from its start until its end (NULL: for good), unless lifted
     "sanction_in_force(starts_at, ends_at, lifted_at, as_of)": (
         "lifted_at IS NULL AND starts_at <= as_of AND (ends_at IS NULL OR as_of < ends_at)"
+    ),
+    # SPEC §6 rule 3, §11: a measure of this kind on an SC keeps it from new leads of `product`:
+    # an exclusion (§9.1.2-3), or the closing of that product (§9.1.5)
+    "sanction_bars(kind, barred_product, product)": (
+        f"kind = {_text(SanctionKind.EXCLUDE)}"
+        f" OR (kind = {_text(SanctionKind.CLOSE_PRODUCT)} AND barred_product = product)"
     ),
     # SPEC §1: the same client: its INN, and its KPP when given (a missing KPP equals only a
     # missing one). The stored KPP is NULL or 9 characters, never empty (validation).

@@ -14,12 +14,10 @@ sanctioned AS (
     SELECT kind, sc_id, product
     FROM sanctions
     WHERE sanction_in_force(starts_at, ends_at, lifted_at, $as_of)
-      AND kind IN ('exclude', 'close_product')
 )
 SELECT p.region, p.product, p.sc_id, p.capacity,
        EXISTS (
            SELECT 1 FROM sanctioned s
-           WHERE s.sc_id = p.sc_id
-             AND (s.kind = 'exclude' OR (s.kind = 'close_product' AND s.product = p.product))
+           WHERE s.sc_id = p.sc_id AND sanction_bars(s.kind, s.product, p.product)
        ) AS excluded
 FROM pairs p
