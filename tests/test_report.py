@@ -63,6 +63,10 @@ def small(warehouse):
             for lead_id, sc, temperature, lead_type, status, arrived, deadline, taken in LEADS
         ]
     ).with_columns(pl.col("created_at", "arrived_at", "accept_deadline", "taken_at").cast(UTC_US))
+    closed = {2: at(3, 10), 3: at(4, 12)}  # the completed and the refused lead
+    leads = leads.with_columns(
+        closed_at=pl.col("lead_id").replace_strict(closed, default=None, return_dtype=UTC_US)
+    )
     leads = leads.with_columns(
         created_at=pl.when(pl.col("lead_id") == 6).then(pl.lit(at(2, 9), UTC_US)).otherwise("created_at")
     )
@@ -126,18 +130,18 @@ def test_compliance_counts_each_stay_at_the_sc_that_had_it(small):
     assert months.rows() == [(date(2026, 3, 1), 7)]
 
 
-def test_hot_time_to_take_is_in_working_minutes_across_the_weekend_and_holiday(small):
-    """Lead 1: Friday 17:00 → Tuesday 10:00 over a weekend and the 9 March holiday = 120 working
-    minutes; lead 2: Monday 10:00 → 14:00 = 240. Median 180, p90 120 + 0.9 × 120 = 228."""
+def test_hot_time_to_take_is_in_working_hours_across_the_weekend_and_holiday(small):
+    """Lead 1: Friday 17:00 → Tuesday 10:00 over a weekend and the 9 March holiday = 2 working
+    hours; lead 2: Monday 10:00 → 14:00 = 4. Median 3, p90 2 + 0.9 × 2 = 3.8. Warm in days."""
     frames = read_metrics(small, parse_period("2026-W10"), AS_OF)
     times = frames["take_times"].sort("lead_id")
-    assert times.filter(pl.col("sc_id") == "sc-msk-1")["time_to_take"].to_list() == [120.0, 240.0, 24.0]
+    assert times.filter(pl.col("sc_id") == "sc-msk-1")["time_to_take"].to_list() == [2.0, 4.0, 1.0]
     summary = frames["time_to_take"].filter(pl.col("sc_id") == "sc-msk-1")
     assert summary.select(
         "temperature", "unit", "taken", "time_to_take_median", "time_to_take_p90"
     ).rows() == [
-        ("hot", "working_minutes", 2, 180.0, 228.0),
-        ("warm", "hours", 1, 24.0, 24.0),
+        ("hot", "working_hours", 2, 3.0, 3.8),
+        ("warm", "days", 1, 1.0, 1.0),
     ]
 
 
@@ -156,11 +160,11 @@ def test_backlog_conversion_and_notifications(small):
         .select("value", "arrived", "open", "completed", "refused", "conversion_pct")
     )
     assert by_type.sort("value").rows() == [
-        ("connection", 3, 2, 1, 0, 100.0),
+        ("connection", 4, 2, 1, 0, 100.0),  # lead 6 arrived twice: at sc-msk-1, then at sc-msk-2
         ("renewal", 1, 0, 0, 1, 0.0),
         ("upsell", 2, 2, 0, 0, None),
     ]
-    assert frames["funnel"].select(pl.col("arrived", "taken", "completed").sum()).row(0) == (6, 4, 1)
+    assert frames["funnel"].select(pl.col("arrived", "taken", "completed").sum()).row(0) == (7, 4, 1)
     assert frames["notifications"].select("kind", "sent", "leads_notified", "pending").rows() == [
         ("digest", 0, 0, 1),
         ("immediate", 1, 2, 0),
@@ -173,10 +177,12 @@ def test_report_renders_its_charts_and_exports_tables(small, tmp_path):
     result = report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
     html = page.read_text(encoding="utf-8")
     assert result["written"] == str(page)
-    assert html.count("<svg") == 6  # compliance heat map, 3 time-to-take histograms, backlog, funnel
+    assert html.count("<svg") == 7  # trend, heat map, 3 time-to-take histograms, backlog, funnel
     for title in (
+        "Compliance trend",
         "Compliance % by SC",
-        "Time to take, hot (working minutes)",
+        "Time to take, hot",
+        "working hours from arrival to taken into work",
         "Open backlog by age",
         "Funnel",
     ):
