@@ -75,7 +75,7 @@ def bars(
 ) -> str:
     """Stacked vertical bars: one bar per category, one colour per series, with a legend."""
     fills = {name: escape((colours or {}).get(name, "#4c78a8")) for name in series}
-    width, height, left, bottom, top = max(360, 70 * len(categories) + 80), 240, 60, 56, 30
+    width, height, left, bottom, top = max(360, 70 * len(categories) + 80), 260, 60, 56, 50
     totals = [sum(values[i] for values in series.values()) for i in range(len(categories))]
     peak = max([*totals, 1.0])
     step = (width - left - 10) / max(len(categories), 1)
@@ -192,7 +192,7 @@ def trend_lines(
         f'<line class="goal-line" x1="{left}" y1="{goal_y:.1f}" x2="{width - right}" y2="{goal_y:.1f}" '
         f'stroke="{_GOAL}" stroke-width="1.5" stroke-dasharray="6,3"/>'
     )
-    parts.append(f'<text x="{width - right + 4}" y="{goal_y + 4:.1f}" {_FONT}>goal {goal:g}%</text>')
+    parts.append(f'<text x="{left + 4}" y="{goal_y - 4:.1f}" {_FONT}>goal {goal:g}%</text>')
     for j, (name, values) in enumerate(series.items()):
         stroke = escape(colours.get(name, "#4c78a8"))
         points = [(left + i * step, base - v * scale, v) for i, v in enumerate(values) if v is not None]
