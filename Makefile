@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 UV     := $(BIN)/uv
 UV_VERSION := 0.13.9
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean chromium
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,18 @@ demo: $(STAMP)
 # Three workers on two cores: the flow tests spend most of their time waiting on Prefect.
 PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),3) --dist loadscope
 
-test: $(STAMP) lint
+test: $(STAMP) chromium lint
 	$(PYTEST)
 
 test-fast: $(STAMP)              # the inner loop: the pure tests, no Prefect server, no processes
 	$(PYTEST) -m "not slow and not flow"
+
+# The report's browser test drives Debian's Chromium (Playwright's own download needs a CDN):
+# installed with apt-get when missing, which needs root; otherwise this step says so and fails.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    else echo "make: /usr/bin/chromium is missing; as root: apt-get install chromium" >&2; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

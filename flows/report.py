@@ -25,17 +25,27 @@ from schemas.instants import UTC_US, resolve_as_of
 from schemas.settings import load_settings
 from tasks.calendar_status import confirmed_to, renewal_warning
 from tasks.periods import Period, parse_period, period_of_day
-from tasks.report import GENERATOR, GENERATOR_TAG, render_html, take_time_summary, take_times
+from tasks.report import DEFAULT_TREND_PERIODS, GENERATOR, GENERATOR_TAG, render_html, report_tables
 from tasks.spreadsheets import neutralise_formulas
 from warehouse import repository as repo
 from warehouse import store
 
 FORMATS = ("html", "parquet", "csv")
-TABLES = ("sla", "trend", "take_times", "time_to_take", "backlog", "funnel", "conversion", "notifications")
+TABLES = (
+    "sla",
+    "trend",
+    "centres",
+    "managers",
+    "take_times",
+    "time_to_take",
+    "backlog",
+    "funnel",
+    "conversion",
+    "notifications",
+)
 MANIFEST = ".pp-report.json"  # in a table folder: the files the report wrote there, by digest
 # the write lock, DuckDB's WAL and spill folder, the analysts' snapshot
 WAREHOUSE_COMPANIONS = (".lock", ".wal", ".tmp", store.SNAPSHOT_SUFFIX)
-TREND_PERIODS = 6  # the compliance chart shows the period and the five before it
 
 
 def default_period(as_of: datetime) -> Period:
@@ -43,29 +53,29 @@ def default_period(as_of: datetime) -> Period:
     return period_of_day(as_of.date(), "week")
 
 
-def read_metrics(warehouse: Path, period: Period, as_of: datetime) -> dict[str, pl.DataFrame]:
-    """The metric frames of the period, in one read-only visit to the warehouse."""
-    since = period
-    for _ in range(TREND_PERIODS - 1):
-        since = since.previous()
+def periods_of_trend(period: Period, count: int = DEFAULT_TREND_PERIODS) -> list[Period]:
+    """The `count` periods ending with `period`, oldest first (at least it and the one before,
+    which the headline compares with)."""
+    if count < 2:
+        raise PipelineError(f"trend_periods {count} is too few; the report needs at least 2 periods")
+    periods = [period]
+    for _ in range(count - 1):
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
+def read_metrics(
+    warehouse: Path, period: Period, as_of: datetime, periods: list[Period] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The stays and metric frames of the period, in one read-only visit to the warehouse;
+    `periods` those of the trend (default: `periods_of_trend`)."""
+    periods = periods or periods_of_trend(period)
     with store.analyst_reader(warehouse) as (con, snapshot_at):
         store.require_schema(con, warehouse)
-        trend = repo.report_trend(con, period.kind, period.first_day, since.first_day)
-        frames = {
-            name: repo.report_table(con, name, period.kind, period.first_day)
-            for name in ("take_times", "funnel", "conversion", "notifications")
-        }
-        frames["backlog"] = repo.report_backlog(con, as_of)
-        stays = frames.pop("take_times")
-        years = [*stays["arrived_at"].dt.year().to_list(), *stays["taken_at"].dt.year().to_list()]
-        years = [year for year in years if year is not None] or [as_of.year]
-        calendar = repo.working_calendar(con, min(years), max(years))  # the one `pp init` stored
-    frames["trend"] = trend
-    frames["sla"] = trend.filter(pl.col("period_start") == period.first_day).drop(
-        "period_kind", "period_start"
-    )
-    frames["take_times"] = take_times(stays, calendar)
-    frames["time_to_take"] = take_time_summary(frames["take_times"])
+        stays = repo.report_stays(con, period.kind, periods[0].first_day, period.first_day, as_of)
+        notifications = repo.report_notifications(con, period.kind, period.first_day, as_of)
+    frames = report_tables(stays, notifications, period, periods, as_of)
+    frames["stays"] = stays
     frames["freshness"] = pl.DataFrame({"data_as_of": [snapshot_at]}, schema={"data_as_of": UTC_US})
     return frames
 
@@ -280,9 +290,11 @@ def report(
     warehouse: str | None = None,
     last_complete: bool = False,
     force: bool = False,
+    trend_periods: int = DEFAULT_TREND_PERIODS,
 ) -> dict[str, Any]:
     """Build the period's metrics; write the HTML page (or one file per metric table), never
-    over a file the report did not write itself unless `force` (see `check_output`)."""
+    over a file the report did not write itself unless `force` (see `check_output`). The
+    trend and heat map show `trend_periods` periods, ending with the report's."""
     settings = load_settings(warehouse=warehouse)
     plan = plan_report(
         period=period,
@@ -293,22 +305,19 @@ def report(
         last_complete=last_complete,
         force=force,
     )
-    frames = read_metrics(settings.warehouse, plan.period, plan.as_of)
+    periods = periods_of_trend(plan.period, trend_periods)
+    frames = read_metrics(settings.warehouse, plan.period, plan.as_of, periods)
     calendar_warning = read_calendar_warning(settings.warehouse, plan.as_of)
     target = plan.target
     try:
         if format == "html":
             page = render_html(
-                period=plan.period.name,
+                period=plan.period,
+                trend=periods,
                 as_of=plan.as_of,
-                sla=frames["sla"],
-                trend=frames["trend"],
-                times=frames["take_times"],
-                time_summary=frames["time_to_take"],
-                backlog=frames["backlog"],
-                funnel_frame=frames["funnel"],
-                conversion=frames["conversion"],
-                notifications=frames["notifications"],
+                stays=frames["stays"],
+                tables=frames,
+                goal=settings.sla_goal,
                 calendar_warning=calendar_warning,
                 data_as_of=frames["freshness"]["data_as_of"][0],
             )
@@ -320,7 +329,7 @@ def report(
     except OSError as exc:
         raise PipelineError(f"cannot write {target}: {exc.strerror or exc}; choose another --out") from exc
     publish(plan.period, frames, str(target), calendar_warning)
-    tables = {name: data.height for name, data in frames.items()}
+    tables = {name: frames[name].height for name in TABLES}
     return {
         "period": plan.period.name,
         "written": str(target),

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     landing_settle_seconds: float = Field(
         2.0, ge=0, description="a landing file whose size or mtime changes within this is still being written"
     )
+    sla_goal: float = Field(
+        0.9, ge=0, le=1, description="the share of leads to take in time; the report's compliance goal"
+    )
     # The sanction policy (SPEC §11): what the SLA sweep does by itself, what it proposes.
     transfer_temperatures: Annotated[frozenset[Temperature], NoDecode] = Field(
         TRANSFERABLE,

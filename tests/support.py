@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from flows import cli
+from schemas.instants import UTC_US
 
 
 def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
@@ -49,3 +51,55 @@ def refused(monkeypatch, capsys, warehouse: Path, *args: str) -> tuple[str, str]
     assert "Traceback" not in err
     assert warehouse.stat().st_mtime_ns == before
     return out, err
+
+
+def report_page(
+    *,
+    period: str = "2026-W10",
+    as_of: datetime | None = None,
+    calendar_warning: str | None = None,
+    **stay: object,
+) -> str:
+    """The report page of one taken hot stay at an SC, `stay` overriding its columns, as
+    `pp report` would render it from `report_stays.sql`."""
+    from tasks.periods import parse_period
+    from tasks.report import render_html, report_tables
+
+    chosen = parse_period(period)
+    arrived = datetime.combine(chosen.first_day, time(10), UTC)
+    stays = report_stays_frame(stay, period=period)
+    when = as_of or arrived + timedelta(days=2)
+    trend = [chosen.previous(), chosen]
+    notifications = pl.DataFrame(schema={"sc_id": pl.String, "kind": pl.String, "sent": pl.Int64})
+    tables = report_tables(stays, notifications, chosen, trend, when)
+    return render_html(
+        period=chosen,
+        trend=trend,
+        as_of=when,
+        stays=stays,
+        tables=tables,
+        goal=0.9,
+        calendar_warning=calendar_warning,
+    )
+
+
+def report_stays_frame(*stays: dict[str, object], period: str = "2026-W10") -> pl.DataFrame:
+    """Rows as `report_stays.sql` gives them: by default a hot stay at sc-msk-1 arrived on the
+    period's first day at 10:00 UTC and taken in time an hour later; each dict overrides."""
+    from tasks.periods import parse_period
+
+    chosen = parse_period(period)
+    arrived = datetime.combine(chosen.first_day, time(10), UTC)
+    default = {
+        "lead_id": 1, "sc_id": "sc-msk-1", "sc_name": "Moscow 1", "timezone": "Europe/Moscow",
+        "manager_id": None, "manager_name": None, "temperature": "hot", "lead_type": "connection",
+        "source": "callback_order", "product": "extern", "arrived_at": arrived,
+        "accept_deadline": arrived + timedelta(hours=3), "taken_at": arrived + timedelta(hours=1),
+        "closed_at": None, "left_at": None, "status": "in_work", "breached": False,
+        "period_start": chosen.first_day, "taken_in_time": True, "days_to_take": 1 / 24,
+        "working_hours_to_take": 1.0,
+    }  # fmt: skip
+    return pl.DataFrame([default | stay for stay in stays]).with_columns(
+        pl.col("arrived_at", "accept_deadline", "taken_at", "closed_at", "left_at").cast(UTC_US),
+        pl.col("manager_id", "manager_name").cast(pl.String),
+    )

@@ -15,8 +15,7 @@ import pytest
 from flows.initialise import DEMO_REFERENCE, calendar_status, init_warehouse
 from schemas.rules import CALENDAR_CONFIRMED_BY_PACKAGE, WORKING_CALENDAR_YEARS
 from tasks.calendar_status import calendar_years, confirmed_to, renewal_warning
-from tasks.report import render_html
-from tests.support import run
+from tests.support import report_page, run
 
 LAST = CALENDAR_CONFIRMED_BY_PACKAGE
 
@@ -98,31 +97,12 @@ def test_init_records_each_year_and_a_reference_calendar_extends_it(tmp_path):
 
 
 def test_the_report_shows_a_banner_only_while_warned():
-    tables = {
-        "sla": pl.DataFrame({"sc_id": ["sc-msk-1"], "compliance_pct": [50.0]}),
-        "trend": pl.DataFrame(
-            {
-                "sc_id": ["sc-msk-1"],
-                "period_start": [date(2027, 9, 27)],
-                "taken_in_time": [1],
-                "breached": [1],
-            }
-        ),
-        "times": pl.DataFrame({"temperature": ["hot"], "time_to_take": [20.0]}),
-        "time_summary": pl.DataFrame(),
-        "backlog": pl.DataFrame(
-            {"sc_id": ["sc-msk-1"], "temperature": ["hot"], "age_band": ["0-1d"], "leads": [1]}
-        ),
-        "funnel_frame": pl.DataFrame({"arrived": [2], "taken": [1], "completed": [None]}),
-        "conversion": pl.DataFrame(),
-        "notifications": pl.DataFrame(),
-    }
     as_of = datetime(LAST, 10, 1, tzinfo=UTC)
     warning = renewal_warning(as_of, LAST)
-    warned = render_html(period="2027-W39", as_of=as_of, calendar_warning=warning, **tables)
+    warned = report_page(period=f"{LAST}-W39", as_of=as_of, calendar_warning=warning)
     assert 'class="banner"' in warned
     assert f"confirmed only to {LAST}" in warned
-    assert 'class="banner"' not in render_html(period="2027-W39", as_of=as_of, **tables)
+    assert 'class="banner"' not in report_page(period=f"{LAST}-W39", as_of=as_of)
 
 
 def _feed(tmp_path: Path, name: str, inn: str, phone: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -18,8 +19,8 @@ from flows.report import MANIFEST, TABLES, check_output, read_metrics, report
 from schemas.errors import PipelineError
 from schemas.instants import UTC_US
 from tasks.periods import parse_period
-from tasks.report import GENERATOR, GENERATOR_TAG
-from tests.support import run
+from tasks.report import GENERATOR, GENERATOR_TAG, summarise, tiles
+from tests.support import report_stays_frame, run
 from warehouse import store
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -63,6 +64,10 @@ def small(warehouse):
             for lead_id, sc, temperature, lead_type, status, arrived, deadline, taken in LEADS
         ]
     ).with_columns(pl.col("created_at", "arrived_at", "accept_deadline", "taken_at").cast(UTC_US))
+    closed = {2: at(3, 10), 3: at(4, 12)}  # the completed and the refused lead
+    leads = leads.with_columns(
+        closed_at=pl.col("lead_id").replace_strict(closed, default=None, return_dtype=UTC_US)
+    )
     leads = leads.with_columns(
         created_at=pl.when(pl.col("lead_id") == 6).then(pl.lit(at(2, 9), UTC_US)).otherwise("created_at")
     )
@@ -126,18 +131,18 @@ def test_compliance_counts_each_stay_at_the_sc_that_had_it(small):
     assert months.rows() == [(date(2026, 3, 1), 7)]
 
 
-def test_hot_time_to_take_is_in_working_minutes_across_the_weekend_and_holiday(small):
-    """Lead 1: Friday 17:00 → Tuesday 10:00 over a weekend and the 9 March holiday = 120 working
-    minutes; lead 2: Monday 10:00 → 14:00 = 240. Median 180, p90 120 + 0.9 × 120 = 228."""
+def test_hot_time_to_take_is_in_working_hours_across_the_weekend_and_holiday(small):
+    """Lead 1: Friday 17:00 → Tuesday 10:00 over a weekend and the 9 March holiday = 2 working
+    hours; lead 2: Monday 10:00 → 14:00 = 4. Median 3, p90 2 + 0.9 × 2 = 3.8. Warm in days."""
     frames = read_metrics(small, parse_period("2026-W10"), AS_OF)
     times = frames["take_times"].sort("lead_id")
-    assert times.filter(pl.col("sc_id") == "sc-msk-1")["time_to_take"].to_list() == [120.0, 240.0, 24.0]
+    assert times.filter(pl.col("sc_id") == "sc-msk-1")["time_to_take"].to_list() == [2.0, 4.0, 1.0]
     summary = frames["time_to_take"].filter(pl.col("sc_id") == "sc-msk-1")
     assert summary.select(
         "temperature", "unit", "taken", "time_to_take_median", "time_to_take_p90"
     ).rows() == [
-        ("hot", "working_minutes", 2, 180.0, 228.0),
-        ("warm", "hours", 1, 24.0, 24.0),
+        ("hot", "working_hours", 2, 3.0, 3.8),
+        ("warm", "days", 1, 1.0, 1.0),
     ]
 
 
@@ -156,11 +161,11 @@ def test_backlog_conversion_and_notifications(small):
         .select("value", "arrived", "open", "completed", "refused", "conversion_pct")
     )
     assert by_type.sort("value").rows() == [
-        ("connection", 3, 2, 1, 0, 100.0),
+        ("connection", 4, 2, 1, 0, 100.0),  # lead 6 arrived twice: at sc-msk-1, then at sc-msk-2
         ("renewal", 1, 0, 0, 1, 0.0),
         ("upsell", 2, 2, 0, 0, None),
     ]
-    assert frames["funnel"].select(pl.col("arrived", "taken", "completed").sum()).row(0) == (6, 4, 1)
+    assert frames["funnel"].select(pl.col("arrived", "taken", "completed").sum()).row(0) == (7, 4, 1)
     assert frames["notifications"].select("kind", "sent", "leads_notified", "pending").rows() == [
         ("digest", 0, 0, 1),
         ("immediate", 1, 2, 0),
@@ -173,10 +178,12 @@ def test_report_renders_its_charts_and_exports_tables(small, tmp_path):
     result = report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
     html = page.read_text(encoding="utf-8")
     assert result["written"] == str(page)
-    assert html.count("<svg") == 6  # compliance heat map, 3 time-to-take histograms, backlog, funnel
+    assert html.count("<svg") == 7  # trend, heat map, 3 time-to-take histograms, backlog, funnel
     for title in (
+        "Compliance trend",
         "Compliance % by SC",
-        "Time to take, hot (working minutes)",
+        "Time to take, hot",
+        "working hours from arrival to taken into work",
         "Open backlog by age",
         "Funnel",
     ):
@@ -355,3 +362,101 @@ def test_csv_cells_cannot_run_as_formulas(small, tmp_path):
     assert "'=HYPERLINK" in text
     assert not any(cell.startswith(("=", '"=')) for line in text.splitlines() for cell in line.split(","))
     assert pl.read_csv(folder / "conversion.csv")["value"].to_list().count("'" + product) == 1
+
+
+def test_arrived_is_the_same_number_in_the_tiles_funnel_and_tables(small):
+    """One definition: stays that arrived in the period (lead 6 twice, once at each SC); every
+    table's arrived adds up to it, and it splits whole into its outcomes."""
+    frames = read_metrics(small, parse_period("2026-W10"), AS_OF)
+    arrived = {name: int(frames[name]["arrived"].sum()) for name in ("sla", "centres", "managers", "funnel")}
+    by_dimension = frames["conversion"].group_by("dimension").agg(pl.col("arrived").sum())
+    assert set(arrived.values()) == {7}
+    assert set(by_dimension["arrived"]) == {7}
+    assert summarise(frames["stays"].filter(pl.col("period_start") == W10), [])["arrived"][0] == 7
+    outcomes = frames["funnel"].select(
+        pl.sum_horizontal("open", "transferred", "completed", "refused", "blocked").sum()
+    )
+    assert outcomes.item() == 7
+
+
+def test_conversion_counts_closed_leads_only():
+    """completed / (completed + refused): open, blocked and moved-away stays never count."""
+    stays = report_stays_frame(
+        {"status": "completed"},
+        {"status": "refused"},
+        {"status": "in_work"},
+        {"status": "new", "taken_at": None, "taken_in_time": False},
+        {"status": "blocked"},
+        {"status": "transferred"},
+    )
+    got = summarise(stays, [])
+    assert got.select("arrived", "closed", "completed", "conversion_pct").row(0) == (6, 2, 1, 50.0)
+
+
+def test_nothing_after_the_as_of_is_counted(small):
+    """At Wednesday 4 March 10:00: lead 3's take and refusal (12:00), lead 4's breach (11 March),
+    lead 5's and lead 1's arrival (5 and 6 March) and the digest (5 March) have not happened."""
+    early = datetime(2026, 3, 4, 10, tzinfo=MSK)
+    frames = read_metrics(small, parse_period("2026-W10"), early)
+    centre = frames["centres"].filter(pl.col("sc_id") == "sc-msk-1").row(0, named=True)
+    assert (centre["arrived"], centre["taken"], centre["breached"], centre["refused"]) == (4, 1, 2, 0)
+    assert (centre["completed"], centre["open"], centre["transferred"]) == (1, 2, 1)
+    assert frames["notifications"].select("kind", "sent", "pending").rows() == [("immediate", 1, 0)]
+    assert frames["stays"]["arrived_at"].max() <= early
+    later = read_metrics(small, parse_period("2026-W10"), AS_OF)["centres"]
+    assert later.filter(pl.col("sc_id") == "sc-msk-1").select("arrived", "breached", "refused").row(0) == (
+        6,
+        3,
+        1,
+    )
+
+
+def test_tiles_show_the_change_from_the_period_before():
+    """Week 9: one hot lead in time, one breached (50%); week 10: both in time (100%)."""
+    before = {"period_start": date(2026, 2, 23), "arrived_at": datetime(2026, 2, 23, 10, tzinfo=UTC)}
+    stays = pl.concat(
+        [
+            report_stays_frame({"lead_id": 1}, {"lead_id": 2}),
+            report_stays_frame(
+                {"lead_id": 3, **before},
+                {
+                    "lead_id": 4,
+                    **before,
+                    "breached": True,
+                    "taken_in_time": False,
+                    "working_hours_to_take": 5.0,
+                },
+                period="2026-W09",
+            ),
+        ]
+    )
+    period = parse_period("2026-W10")
+    shown = {tile.label: tile for tile in tiles(stays, period, period.previous(), AS_OF, 90.0)}
+    hot = shown["Hot compliance"]
+    assert (hot.value, hot.change, hot.better) == ("100.0%", "▲ 50.0 pt vs 2026-W09", True)
+    assert "meets the goal" in hot.note
+    breaches = shown["Breaches"]
+    assert (breaches.value, breaches.change, breaches.better) == ("0", "▼ 1 vs 2026-W09", True)
+    median = shown["Hot median time to take"]
+    assert (median.value, median.change) == ("1.0 working h", "▼ 2.0 working h vs 2026-W09")
+    assert shown["Warm compliance"].change == "no earlier figure vs 2026-W09"
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_page_has_human_headers_totals_rows_and_sc_names(small, tmp_path):
+    page = tmp_path / "r.html"
+    report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
+    html = page.read_text(encoding="utf-8")
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert {"SC", "SC name", "Arrived", "Compliance %", "Manager", "Conversion %"} <= set(headers)
+    assert not [h for h in headers if "_" in h]
+    footers = re.findall(r"<tfoot><tr>(.*?)</tr></tfoot>", html)
+    assert len(footers) == 2  # service centres and managers
+    for footer in footers:
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", footer)
+        assert cells[0] == "Total"
+        assert '<td class="num">7</td>' in footer  # every stay that arrived
+    names = dict(query(small, "SELECT sc_id, name FROM service_centers").rows())
+    assert f"<td>sc-msk-1</td><td>{names['sc-msk-1']}</td>" in html
+    assert "Definitions" in html
+    assert html.count("SLA goal: 90.0%") == 1

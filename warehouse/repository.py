@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from schemas.enums import EventKind, Status, Temperature
+from schemas.enums import DeliveryStatus, EventKind, Status, Temperature
 from schemas.instants import UTC_US
 from schemas.rules import DATA, SLA_TERMS
 from warehouse import history
@@ -399,21 +399,29 @@ def apply_plan(con: Connection, plan: pl.DataFrame) -> None:
         run(con, sql("apply_plan"), files)
 
 
-# Report (SPEC §12): the metric views of a period.
+# Report (SPEC §12): the stays of the report's periods at its as-of, and the messages to SCs.
 
 
-def report_trend(con: Connection, kind: str, first_day: date, since: date) -> pl.DataFrame:
-    """SLA compliance by period from `since` to the period starting `first_day`."""
-    return frame(con, sql("report_sla"), {"kind": kind, "first_day": first_day, "since": since})
+def report_stays(con: Connection, kind: str, since: date, first_day: date, as_of: datetime) -> pl.DataFrame:
+    """Every stay the report counts, as it stood at `as_of` (`report_stays.sql`)."""
+    params = {
+        "kind": kind,
+        "since": since,
+        "first_day": first_day,
+        "as_of": as_of,
+        "assigned": EventKind.ASSIGNED.value,
+        "transferred": EventKind.TRANSFERRED.value,
+        "new": Status.NEW.value,
+        "in_work": Status.IN_WORK.value,
+    }
+    return frame(con, sql("report_stays"), params)
 
 
-def report_table(con: Connection, name: str, kind: str, first_day: date) -> pl.DataFrame:
-    """The metric `report_<name>.sql` of the period."""
-    return frame(con, sql(f"report_{name}"), {"kind": kind, "first_day": first_day})
-
-
-def report_backlog(con: Connection, as_of: datetime) -> pl.DataFrame:
-    return frame(con, sql("report_backlog"), {"as_of": as_of})
+def report_notifications(con: Connection, kind: str, first_day: date, as_of: datetime) -> pl.DataFrame:
+    """Messages to SCs in the period, as they stood at `as_of`."""
+    states = {state.value: state.value for state in DeliveryStatus}
+    params = {"kind": kind, "first_day": first_day, "as_of": as_of, **states}
+    return frame(con, sql("report_notifications"), params)
 
 
 # Sanctions (SPEC §9.1, §11).
