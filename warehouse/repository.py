@@ -593,6 +593,19 @@ def lead_pins(con: Connection, lead_id: int, as_of: datetime) -> pl.DataFrame:
     return frame(con, sql("lead_pins"), {"lead_id": lead_id, "as_of": as_of})
 
 
+def record_late_take(con: Connection, lead_id: int, as_of: datetime) -> None:
+    """SPEC §10: one lead leaving `new` at `as_of` after its deadline is a breach then (the
+    rule of every activity apply, for a principal's move)."""
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE activity_state AS "
+        "SELECT CAST($lead_id AS BIGINT) AS lead_id, CAST($as_of AS TIMESTAMPTZ) AS left_new_at",
+        {"lead_id": lead_id, "as_of": as_of},
+    )
+    run(con, sql("record_late_take"))
+    run(con, "DROP TABLE activity_state")
+
+
 def remove_lead(
     con: Connection, lead_id: int, *, violation: str, fine: Decimal | None, by: str, as_of: datetime
 ) -> None:

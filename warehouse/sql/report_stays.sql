@@ -1,7 +1,7 @@
 -- SPEC §12: the one set of rows every figure of the report is counted from. One row per stay
 -- of a lead at an SC (its current stay, and each stay it left by a transfer), as it stood at
 -- $as_of: nothing that happened later is seen (a later take, close, transfer or recorded
--- breach leaves the stay as it was then). Kept: the stays that arrived (SC-local) in the
+-- breach leaves the stay as it was then), and no lead removed by then. Kept: the stays that arrived (SC-local) in the
 -- periods of kind $kind from $since to $first_day, and the older ones still open when the
 -- period $first_day began, for the backlog at its start and end.
 WITH moves AS (
@@ -60,6 +60,8 @@ at_as_of AS (
     LEFT JOIN managers m ON m.manager_id = s.manager_id
     LEFT JOIN recorded_breaches b ON b.lead_id = s.lead_id AND b.accept_deadline = s.accept_deadline
     WHERE s.arrived_at <= $as_of
+      -- SPEC §14: a lead removed for a violation by $as_of leaves every count, all its stays
+      AND s.lead_id NOT IN (SELECT lead_id FROM lead_removals WHERE removed_at <= $as_of)
 )
 SELECT *,
        NOT breached AND taken_at IS NOT NULL AND taken_at <= accept_deadline AS taken_in_time,
