@@ -342,7 +342,7 @@ def test_a_command_run_on_the_server_logs_there_and_keeps_the_terminal_clean(ser
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == ""  # no log line: only the progress line, which clears itself
-    assert "feed 1: typed-by-hand.csv" in done.stdout
+    assert "typed-by-hand.csv" in done.stdout
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
     from prefect.settings import PREFECT_API_URL, temporary_settings

@@ -268,16 +268,16 @@ def test_a_transfer_refused_names_the_rule(monkeypatch, capsys, warehouse, setup
 
 
 def _sla_arrived(warehouse, sc_id: str) -> tuple[int, int, int]:
-    """What the report counts of the SC in March: arrived in the SLA table and the funnel, and
-    its open backlog and load."""
+    """What the analytics count of the SC in March: its stays in the report (every figure of
+    the page is counted from them), in the SLA view BI tools read, and its open backlog."""
+    as_of = FRIDAY + timedelta(days=3)
     with store.reader(warehouse) as con:
-        sla = repo.report_trend(con, "month", date(2026, 3, 1), date(2026, 3, 1))
-        funnel = repo.report_table(con, "funnel", "month", date(2026, 3, 1))
-        backlog = repo.report_backlog(con, FRIDAY + timedelta(days=3))
+        stays = repo.report_stays(con, "month", date(2026, 3, 1), date(2026, 3, 1), as_of)
+        sla_view = store.frame(con, "SELECT lead_id FROM metric_stays WHERE sc_id = ?", [sc_id])
     return (
-        int(sla.filter(sc_id=sc_id)["arrived"].sum()),
-        int(funnel["arrived"].sum()),
-        int(backlog.filter(sc_id=sc_id)["leads"].sum()),
+        stays.filter(sc_id=sc_id).height,
+        sla_view.height,
+        stays.filter(sc_id=sc_id, status="in_work").height,
     )
 
 
