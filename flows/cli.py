@@ -880,12 +880,11 @@ app.add_typer(quarantine_app, name="quarantine")
 # adapters/quarantine_files.py holds the formats; importing it loads polars, which help must
 # not wait for. tests/test_quarantine_export.py checks that the two lists stay the same.
 ExportFormat = Literal["xlsx", "csv"]
-FeedId = Annotated[int, typer.Option("--feed", help="the feed's id, as `pp ingest` printed it")]
 
 
 @quarantine_app.command("export")
 def quarantine_export_command(
-    feed: FeedId,
+    feed: Annotated[int, typer.Option("--feed", help="the feed's id, as `pp ingest` printed it")],
     format: Annotated[
         ExportFormat | None,
         typer.Option(

@@ -381,3 +381,18 @@ def test_more_rows_than_a_worksheet_holds_ask_for_csv(monkeypatch, capsys, tmp_p
     )
     assert "4 rows do not fit in one worksheet (3 at most); pass --format csv" in err
     assert not target.exists()
+
+
+def test_a_billing_files_quarantine_loads_again_with_pp_billing(monkeypatch, capsys, tmp_path, warehouse):
+    billing = tmp_path / "billing.csv"
+    billing.write_text(
+        "Событие,Счёт,ИНН,Продукт,СЦ,Дата\nrefund,INV-1,7707083893,extern,sc-kgd-1,2026-03-02\n",
+        encoding="utf-8",
+    )
+    _pp(monkeypatch, capsys, warehouse, "billing", str(billing), "--as-of", AS_OF)
+    target = tmp_path / "billing-fix.xlsx"
+    out = _pp(monkeypatch, capsys, warehouse, "quarantine", "export", "--feed", "1", "--out", str(target))
+    assert f"pp billing {target}" in out
+    sheet = _read_xlsx(target)
+    assert sheet.columns == ["Событие", "Счёт", "ИНН", "Продукт", "СЦ", "Дата", *EXPORT_COLUMNS]
+    assert sheet.row(0)[-3:] == ("2", "bad_event", REASON_FIXES[ReasonCode.BAD_EVENT])
