@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from schemas.errors import PipelineError
 from schemas.feed import (
+    EXPORT_KEYS,
     FORMAT_NAMES,
     FORMATS,
     LEAD_FEED,
@@ -164,6 +165,7 @@ def inspect_feed(path: Path, spec: ColumnSpec = LEAD_FEED) -> FeedLayout:
         encoding, delimiter, headers = _sniff_csv(path)
     else:
         headers = _headers(path, suffix)
+    skipped = tuple(header for header in headers if header_key(header) in EXPORT_KEYS)
     mapping: dict[str, str] = {}
     for header in headers:
         canonical = spec.index.get(header_key(header))
@@ -174,7 +176,7 @@ def inspect_feed(path: Path, spec: ColumnSpec = LEAD_FEED) -> FeedLayout:
                 f"{path.name}: columns {header!r} and another both mean {canonical!r}; keep one"
             )
         mapping[header] = canonical
-    return FeedLayout(path, suffix, encoding, delimiter, tuple(headers), mapping, spec)
+    return FeedLayout(path, suffix, encoding, delimiter, tuple(headers), mapping, spec, skipped)
 
 
 @contextmanager
@@ -455,8 +457,8 @@ def _scan(layout: FeedLayout, source_path: Path) -> pl.LazyFrame:
             infer_schema=False,
             glob=False,
         ).rename(lambda name: name.strip())
-    if layout.suffix == ".xlsx":
-        return pl.read_excel(layout.path, sheet_id=1, infer_schema_length=0).lazy()
+    if layout.suffix == ".xlsx":  # blank rows kept, to be numbered: read_batches drops them
+        return pl.read_excel(layout.path, sheet_id=1, infer_schema_length=0, drop_empty_rows=False).lazy()
     if layout.suffix == ".parquet":
         return pl.scan_parquet(layout.path, glob=False)
     return pl.scan_ndjson(_literal_glob(layout.path), infer_schema_length=None)
@@ -469,9 +471,11 @@ def _literal_glob(path: Path) -> str:
 
 
 def _canonical(batch: pl.DataFrame, layout: FeedLayout) -> pl.DataFrame:
-    """Strings under canonical names, trimmed, empty as null; absent columns as nulls."""
+    """Strings under canonical names, trimmed, empty as null; absent columns as nulls. The
+    columns a quarantine export added go: they are not the feed's, not even in its raw copy."""
     return (
-        batch.select(pl.all().cast(pl.String))
+        batch.drop(layout.skipped)
+        .select(pl.all().cast(pl.String))
         .rename(layout.mapping)
         .with_columns(
             [pl.lit(None, pl.String).alias(c) for c in layout.spec.columns if c not in layout.present]
@@ -490,7 +494,9 @@ def unreadable(path: Path, suffix: str) -> PipelineError:
 
 
 def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Yield the file as batches: `row_number` (1-based data row), every canonical column as
+    """Yield the file as batches: `row_number` (1-based data row; empty CSV lines and blank
+    sheet rows are skipped but counted, so it is the file's line, or sheet row, less one for
+    the header), every canonical column as
     a string (null when absent or empty), the file's unmapped columns as they are, and
     `malformed_line` / `malformed_detail`: for a CSV row that does not split into the
     header's fields, its text and why (its other columns null), so it can be quarantined;
@@ -514,12 +520,16 @@ def read_batches(layout: FeedLayout, *, batch_rows: int) -> Iterator[pl.DataFram
                 if numbers.len() != batch.height:  # polars split the file otherwise than the scan
                     raise unreadable(layout.path, layout.suffix)
                 offset += batch.height
-                yield _canonical(batch, layout).select(
+                rows = _canonical(batch, layout).select(
                     numbers.alias(ROW_NUMBER),
                     pl.all(),
                     pl.lit(None, pl.String).alias(MALFORMED_LINE),
                     pl.lit(None, pl.String).alias(MALFORMED_DETAIL),
                 )
+                if layout.suffix == ".xlsx":  # a blank sheet row is no row, as an empty CSV line
+                    rows = rows.filter(~pl.all_horizontal(pl.exclude(ROW_NUMBER).is_null()))
+                if rows.height:
+                    yield rows
         except pl.exceptions.PolarsError:
             raise unreadable(layout.path, layout.suffix) from None
         if source.row_numbers is not None and offset != source.row_numbers.size:

@@ -204,6 +204,8 @@ def print_feed_summary(summary: dict[str, Any]) -> None:
     rows += [(f"  unassigned: {code}", n) for code, n in summary["unassigned_reasons"].items()]
     name = printable(summary["file_name"])
     out.print(_counts_table(f"feed {summary['feed_id']}: {name} ({summary['source']})", rows))
+    if summary["quarantined"]:
+        out.print(f"quarantined rows to fix and load again: pp quarantine export --feed {summary['feed_id']}")
 
 
 @app.command()
@@ -1102,3 +1104,65 @@ def lead_remove(
         return
     fined = "" if amount is None else f", fine {amount}"
     out.print(f"lead {lead_id} removed for a violation of §{violation.value}{fined}")
+
+
+quarantine_app = typer.Typer(
+    no_args_is_help=True, help="Rows the feeds refused, given back to fix and load again."
+)
+app.add_typer(quarantine_app, name="quarantine")
+# adapters/quarantine_files.py holds the formats; importing it loads polars, which help must
+# not wait for. tests/test_quarantine_export.py checks that the two lists stay the same.
+ExportFormat = Literal["xlsx", "csv"]
+
+
+@quarantine_app.command("export")
+def quarantine_export_command(
+    feed: Annotated[int, typer.Option("--feed", help="the feed's id, as `pp ingest` printed it")],
+    format: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format", help="xlsx, or csv (UTF-8 with BOM, `;`) [default: --out's extension, or xlsx]"
+        ),
+    ] = None,
+    target: Annotated[
+        Path | None,
+        typer.Option("--out", help="a new file; never replaces one [default: quarantine-feed-N.xlsx here]"),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Write a feed's quarantined rows as the file had them, each with its row, reason code and
+    what to fix; fixed, the same file loads again with `pp ingest`."""
+    from flows.quarantine import export_quarantine
+
+    result = export_quarantine(_warehouse(), feed, format=format, out=target)
+    if as_json:
+        print_json(result)
+        return
+    name, written = printable(result["file_name"]), printable(result["written"])
+    out.print(
+        f"feed {feed} ({name}): {result['rows']:,} quarantined rows written to {written}", soft_wrap=True
+    )
+    out.print(f"fix them there, then load the file again: {printable(result['reload'])}", soft_wrap=True)
+
+
+@quarantine_app.command("list")
+def quarantine_list_command(
+    feed: Annotated[int | None, typer.Option("--feed", help="one feed's id [default: every feed]")] = None,
+    as_json: Json = False,
+) -> None:
+    """Quarantined rows by feed and reason, with what to fix."""
+    from flows.quarantine import quarantine_reasons
+
+    reasons = quarantine_reasons(_warehouse(), feed)
+    if as_json:
+        print_json({"reasons": reasons})
+        return
+    if reasons.is_empty():
+        out.print("no quarantined rows" if feed is None else f"feed {feed}: no quarantined rows")
+        return
+    feeds = reasons["feed_id"].n_unique()
+    title = f"{reasons['rows'].sum():,} quarantined rows in {feeds:,} feed{'s' if feeds > 1 else ''}"
+    shown = reasons.rename({"feed_id": "feed", "file_name": "file", "reason_code": "reason"})
+    out.print(_frame_table(title, shown))
+    export = f"--feed {feed}" if feed is not None else "--feed N"
+    out.print(f"to fix them and load them again: pp quarantine export {export}")

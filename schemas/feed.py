@@ -80,6 +80,17 @@ BILLING_FEED = ColumnSpec(
 ROW_NUMBER = "row_number"
 MALFORMED_LINE = "malformed_line"
 MALFORMED_DETAIL = "malformed_detail"
+# A spreadsheet shows the header on row 1, so a data row's ROW_NUMBER n is its row n + 1 there.
+SHEET_ROW_OFFSET = 1
+
+# Columns `pp quarantine export` adds after a refused row's own (docs/contract.md): its row in
+# the file it came from, the reason code, and what to fix. The reader skips them, so the file
+# loads again once fixed; the `pp:` prefix keeps them apart from any header a feed has.
+EXPORT_ROW = "pp: строка"
+EXPORT_REASON = "pp: причина"
+EXPORT_FIX = "pp: что исправить"
+EXPORT_COLUMNS: tuple[str, ...] = (EXPORT_ROW, EXPORT_REASON, EXPORT_FIX)
+EXPORT_KEYS: frozenset[str] = frozenset(header_key(name) for name in EXPORT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class FeedLayout:
     headers: tuple[str, ...]  # as written in the file
     mapping: dict[str, str]  # file header -> canonical column
     spec: ColumnSpec = LEAD_FEED
+    skipped: tuple[str, ...] = ()  # headers the reader drops: EXPORT_COLUMNS of a fixed export
 
     @property
     def present(self) -> frozenset[str]:

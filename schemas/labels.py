@@ -1,10 +1,11 @@
-"""How the domain's values read in messages to SCs: Russian names and the §5.2 colours."""
+"""How the domain's values read in messages to people: Russian names, the §5.2 colours, and
+what to fix in a quarantined row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.enums import LeadType, Temperature
+from schemas.enums import LeadType, ReasonCode, Temperature
 
 
 @dataclass(frozen=True)
@@ -28,4 +29,52 @@ LEAD_TYPE_LABELS: dict[LeadType, str] = {
     LeadType.UPSELL: "Допродажа",
     LeadType.SERVICE: "Обслуживание",
     LeadType.ACTIVATION: "Активация",
+}
+
+# What the owner of a feed file must fix in a row quarantined for each reason: the sentence
+# `pp quarantine export` and `pp quarantine list` give beside the code (docs/contract.md).
+REASON_FIXES: dict[ReasonCode, str] = {
+    ReasonCode.MALFORMED_ROW: (
+        "Строка не делится на столбцы заголовка: лишний или недостающий разделитель, "
+        "незакрытая кавычка; исправьте строку в исходном файле"
+    ),
+    ReasonCode.BAD_DATE: (
+        "Дата не читается или ещё не наступила (у периода конец должен быть позже начала): "
+        "укажите дату как ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"
+    ),
+    ReasonCode.MISSING_INN: "Нет ИНН, а для этого источника он обязателен: укажите ИНН клиента",
+    ReasonCode.BAD_INN: (
+        "ИНН не проходит проверку контрольной суммы или в нём не 10 и не 12 цифр: проверьте ИНН"
+    ),
+    ReasonCode.BAD_KPP: ("КПП неверен: нужно 9 знаков вида NNNNXXNNN, а при ИНН из 12 цифр КПП не указывают"),
+    ReasonCode.UNKNOWN_PRODUCT: (
+        "Продукт не указан или неизвестен: укажите код или название продукта из справочника"
+    ),
+    ReasonCode.UNKNOWN_REGION: (
+        "Регион неизвестен: укажите двузначный код региона или его название, например 77 или Москва"
+    ),
+    ReasonCode.BAD_LEAD_TYPE: (
+        "Тип ПП неизвестен: укажите подключение, продление, допродажа, обслуживание или "
+        "активация, или оставьте пустым"
+    ),
+    ReasonCode.BAD_TEMPERATURE: "Температура не указана или неизвестна: укажите горячая, тёплая или холодная",
+    ReasonCode.MISSING_CONTACTS: "Нет ни телефона, ни e-mail: укажите хотя бы один контакт клиента",
+    ReasonCode.FICTITIOUS_PHONE: (
+        "Телефон не похож на настоящий российский номер: укажите номер клиента, +7 и 10 цифр"
+    ),
+    ReasonCode.FICTITIOUS_EMAIL: "E-mail не похож на настоящий адрес: укажите рабочий адрес клиента",
+    ReasonCode.NOT_NEW_SALE: (
+        "Тип «подключение», но клиент пользовался продуктом в последние 6 месяцев: "
+        "укажите другой тип или оставьте тип пустым"
+    ),
+    ReasonCode.NO_ACTIVE_PERIOD: (
+        "Тип «допродажа», но у клиента нет действующего оплаченного периода: "
+        "укажите другой тип или оставьте тип пустым"
+    ),
+    ReasonCode.ALREADY_INGESTED: (
+        "Строка с этим внешним ID уже загружена из этого источника и стала лидом: загружать её снова не нужно"
+    ),
+    ReasonCode.BAD_EVENT: "Событие неизвестно: укажите invoice_issued, invoice_paid или period",
+    ReasonCode.UNKNOWN_SC: "Сервисный центр неизвестен: укажите код СЦ из справочника",
+    ReasonCode.MISSING_INVOICE: "Нет номера счёта, а для событий счёта он обязателен: укажите номер счёта",
 }

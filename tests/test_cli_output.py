@@ -70,7 +70,7 @@ def test_ingest_json_carries_the_feed_counts(monkeypatch, capsys, tmp_path, lead
     assert document["quarantine_reasons"] == {"bad_inn": 1}
     counts = ("rows_read", "created", "merged", "quarantined", "assigned", "unassigned")
     shown = [document["feed_id"], *(document[k] for k in counts), document["quarantine_reasons"]["bad_inn"]]
-    assert _numbers(table) == shown
+    assert _numbers(table) == [*shown, document["feed_id"]]  # the last: `pp quarantine export --feed N`
 
 
 def test_ingest_json_of_a_file_already_loaded_says_so(monkeypatch, capsys, tmp_path, leads):

@@ -625,3 +625,25 @@ def remove_lead(
     )
     with staged(moved=pl.DataFrame({"lead_id": [lead_id]}, schema={"lead_id": pl.Int64})) as files:
         run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+
+
+# Quarantine given back to the file's owner (`pp quarantine`).
+
+
+def feed(con: Connection, feed_id: int) -> dict[str, Any] | None:
+    """file_name, source, product, sc_id, rows_read, quarantined of the feed, if it exists."""
+    return _first_row(
+        con,
+        "SELECT file_name, source, product, sc_id, rows_read, quarantined FROM feeds WHERE feed_id = ?",
+        [feed_id],
+    )
+
+
+def quarantine_rows(con: Connection, feed_id: int) -> pl.DataFrame:
+    """row_number, reason_code, raw of the rows the feed refused, in file order."""
+    return frame(con, sql("quarantine_rows"), {"feed_id": feed_id})
+
+
+def quarantine_summary(con: Connection, feed_id: int | None) -> pl.DataFrame:
+    """feed_id, file_name, reason_code, rows: the quarantine by reason, of one feed or all."""
+    return frame(con, sql("quarantine_summary"), {"feed_id": feed_id})
