@@ -11,6 +11,7 @@ import polars as pl
 
 from adapters.quarantine_files import EXPORT_FORMATS, check_target, write_export
 from schemas.errors import PipelineError
+from tasks.landing import ACTIVITY, BILLING
 from tasks.quarantine_export import export_sheet, reasons_with_fixes
 from tasks.spreadsheets import neutralise_formulas
 from warehouse import repository as repo
@@ -34,8 +35,10 @@ def export_target(feed_id: int, format: str | None, out: Path | None) -> tuple[P
 def reload_command(feed: dict[str, Any], target: Path) -> str:
     """The command that loads the fixed file as the feed was loaded: same source, product, SC."""
     file = shlex.quote(str(target))
-    if feed["source"] == "billing":
+    if feed["source"] == BILLING:
         return f"pp billing {file}"
+    if feed["source"] == ACTIVITY:
+        return f"pp activity {file}"
     options = [("--source", feed["source"]), ("--product", feed["product"]), ("--sc", feed["sc_id"])]
     given = " ".join(f"{option} {shlex.quote(value)}" for option, value in options if value is not None)
     return f"pp ingest {file} {given}"
@@ -57,7 +60,7 @@ def export_quarantine(
     if rows.is_empty():
         name = feed["file_name"]
         raise PipelineError(f"feed {feed_id} ({name}) has no quarantined rows; there is nothing to export")
-    sheet = export_sheet(rows)
+    sheet = export_sheet(rows, feed["source"])
     write_export(neutralise_formulas(sheet) if chosen == "csv" else sheet, target, chosen)
     return {
         "feed_id": feed_id,

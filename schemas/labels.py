@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.enums import LeadType, ReasonCode, Temperature
+from schemas.enums import ActivityReason, LeadType, ReasonCode, Temperature
 
 
 @dataclass(frozen=True)
@@ -77,4 +77,28 @@ REASON_FIXES: dict[ReasonCode, str] = {
     ReasonCode.BAD_EVENT: "Событие неизвестно: укажите invoice_issued, invoice_paid или period",
     ReasonCode.UNKNOWN_SC: "Сервисный центр неизвестен: укажите код СЦ из справочника",
     ReasonCode.MISSING_INVOICE: "Нет номера счёта, а для событий счёта он обязателен: укажите номер счёта",
+}
+
+# What the sender of an activity file must fix in a row refused for each reason (SPEC §13).
+ACTIVITY_FIXES: dict[ActivityReason, str] = {
+    ActivityReason.UNKNOWN_LEAD: "Лид не найден или ещё не передан в СЦ: проверьте номер лида",
+    ActivityReason.TERMINAL_LEAD: (
+        "Лид уже завершён, отклонён, заблокирован или изъят и больше не меняется: уберите строку"
+    ),
+    ActivityReason.BAD_TRANSITION: (
+        "Действие не подходит к статусу лида (например, этап у нового лида): сначала возьмите лид в работу"
+    ),
+    ActivityReason.MISSING_CONTACT: "Нет контакта с клиентом: укажите contact — call или meeting",
+    ActivityReason.MISSING_INVOICE: (
+        "Для закрытия лида этого типа нужен оплаченный счёт этого клиента и продукта: укажите invoice_id"
+    ),
+    ActivityReason.UNPAID_INVOICE: "Счёт ещё не оплачен: закройте лид после оплаты счёта",
+    ActivityReason.OUT_OF_ORDER: (
+        "Время действия раньше последнего события лида: проверьте время at, история только дополняется"
+    ),
+    ActivityReason.UNKNOWN_MANAGER: "Менеджер не из СЦ лида: укажите manager_id менеджера этого СЦ",
+    ActivityReason.BAD_ACTION: (
+        "Действие неизвестно или его поле не читается: action — take, postpone, stage, close, refuse "
+        "или assign_manager; время at — с часовым поясом"
+    ),
 }

@@ -10,7 +10,8 @@ import json
 import polars as pl
 
 from schemas.feed import EXPORT_FIX, EXPORT_REASON, EXPORT_ROW, ROW_NUMBER, SHEET_ROW_OFFSET
-from schemas.labels import REASON_FIXES
+from schemas.labels import ACTIVITY_FIXES, REASON_FIXES
+from tasks.landing import ACTIVITY
 
 # The one column of a sheet whose rows are all malformed lines: no row kept the file's headers.
 LINE_AS_WRITTEN = "строка как в файле"
@@ -21,10 +22,16 @@ def sheet_row(row_number: pl.Expr) -> pl.Expr:
     return row_number + SHEET_ROW_OFFSET
 
 
-def reason_fix(reason_code: pl.Expr) -> pl.Expr:
-    """What to fix for each reason code (`schemas.labels.REASON_FIXES`)."""
-    fixes = {code.value: text for code, text in REASON_FIXES.items()}
-    return reason_code.replace_strict(fixes, default=None, return_dtype=pl.String)
+def reason_fix(reason_code: pl.Expr, source: pl.Expr) -> pl.Expr:
+    """What to fix for each reason code of a feed of `source`: an activity file's refusals
+    (`schemas.labels.ACTIVITY_FIXES`) or a feed's (`REASON_FIXES`)."""
+    feed_fixes = {code.value: text for code, text in REASON_FIXES.items()}
+    activity_fixes = {code.value: text for code, text in ACTIVITY_FIXES.items()}
+    return (
+        pl.when(source == ACTIVITY)
+        .then(reason_code.replace_strict(activity_fixes, default=None, return_dtype=pl.String))
+        .otherwise(reason_code.replace_strict(feed_fixes, default=None, return_dtype=pl.String))
+    )
 
 
 def original_headers(raw: pl.Series) -> list[str]:
@@ -34,9 +41,9 @@ def original_headers(raw: pl.Series) -> list[str]:
     return list(json.loads(objects[0])) if objects.len() else [LINE_AS_WRITTEN]
 
 
-def export_sheet(rows: pl.DataFrame) -> pl.DataFrame:
-    """`rows` (row_number, reason_code, raw: the `quarantine` table's) as the sheet to give
-    back, in file order. A malformed row's line as written goes in the first column, the
+def export_sheet(rows: pl.DataFrame, source: str) -> pl.DataFrame:
+    """`rows` (row_number, reason_code, raw: the `quarantine` table's, of a feed of `source`)
+    as the sheet to give back, in file order. A malformed row's line as written goes in the first column, the
     others empty: it did not split into the file's columns."""
     headers = original_headers(rows["raw"])
     is_object = pl.col("raw").str.starts_with("{")
@@ -47,12 +54,21 @@ def export_sheet(rows: pl.DataFrame) -> pl.DataFrame:
     return (
         pl.concat([kept.unnest("_fields"), lines], how="diagonal")
         .sort(EXPORT_ROW)
-        .select(*headers, EXPORT_ROW, EXPORT_REASON, reason_fix(pl.col(EXPORT_REASON)).alias(EXPORT_FIX))
+        .select(
+            *headers,
+            EXPORT_ROW,
+            EXPORT_REASON,
+            reason_fix(pl.col(EXPORT_REASON), pl.lit(source)).alias(EXPORT_FIX),
+        )
     )
 
 
 def reasons_with_fixes(summary: pl.DataFrame) -> pl.DataFrame:
-    """The quarantine's counts by feed and reason, each reason with what to fix."""
+    """The quarantine's counts by feed (with its source) and reason, each reason with what to fix."""
     return summary.select(
-        "feed_id", "file_name", "reason_code", reason_fix(pl.col("reason_code")).alias("fix"), "rows"
+        "feed_id",
+        "file_name",
+        "reason_code",
+        reason_fix(pl.col("reason_code"), pl.col("source")).alias("fix"),
+        "rows",
     )

@@ -370,3 +370,48 @@ def test_a_file_ends_where_the_same_actions_one_by_one_end(steps, warehouse_temp
                     **fields,
                 )
         assert _state(bulk) == _state(single)
+
+
+def test_every_activity_refusal_says_in_russian_what_to_fix():
+    from schemas.labels import ACTIVITY_FIXES
+
+    assert set(ACTIVITY_FIXES) == set(ActivityReason)
+    assert len(set(ACTIVITY_FIXES.values())) == len(ACTIVITY_FIXES)
+
+
+def test_refused_activity_goes_back_with_its_fix_and_the_command_that_reapplies_it(
+    monkeypatch, capsys, warehouse, tmp_path
+):
+    import polars as pl
+
+    from schemas.feed import EXPORT_FIX, EXPORT_REASON
+    from schemas.labels import ACTIVITY_FIXES
+
+    _leads(warehouse)
+    path = _file(
+        tmp_path,
+        [
+            {"activity_id": "a1", "lead_id": "1", "action": "take", "at": _at(10)},  # no contact
+            {"activity_id": "a2", "lead_id": "3", "action": "take", "at": _at(10), "contact": "call"},
+        ],
+    )
+    feed_id = _apply(warehouse, path)["feed_id"]
+    out = tmp_path / "refused.xlsx"
+    code, said, err = run(
+        monkeypatch,
+        capsys,
+        "--warehouse",
+        str(warehouse),
+        "quarantine",
+        "export",
+        "--feed",
+        str(feed_id),
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert f"pp activity {out}" in said
+    sheet = pl.read_excel(out, infer_schema_length=0)
+    assert sheet["activity_id"].to_list() == ["a1"]
+    assert sheet[EXPORT_REASON].to_list() == ["missing_contact"]
+    assert sheet[EXPORT_FIX].to_list() == [ACTIVITY_FIXES[ActivityReason.MISSING_CONTACT]]

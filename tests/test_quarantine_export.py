@@ -101,7 +101,7 @@ def test_the_sheet_has_the_files_headers_in_its_order_then_row_reason_and_fix():
             ],
         }
     )
-    sheet = export_sheet(rows)
+    sheet = export_sheet(rows, "call_base")
     assert sheet.columns == ["Телефон", "ИНН", "Комментарий", EXPORT_ROW, EXPORT_REASON, EXPORT_FIX]
     assert sheet.rows() == [
         ("89123456701", "7707083890", None, 2, "bad_inn", REASON_FIXES[ReasonCode.BAD_INN]),
@@ -124,12 +124,12 @@ def test_a_malformed_row_goes_out_as_written_in_the_first_column():
             "raw": ['"7702070139,39,\\"extern\\",x,лишнее"', '{"ИНН":"7707083890","Продукт":"extern"}'],
         }
     )
-    sheet = export_sheet(rows)
+    sheet = export_sheet(rows, "call_base")
     assert sheet.select("ИНН", "Продукт", EXPORT_ROW).rows() == [
         ("7707083890", "extern", 2),
         ('7702070139,39,"extern",x,лишнее', None, 3),
     ]
-    alone = export_sheet(rows.head(1))
+    alone = export_sheet(rows.head(1), "call_base")
     assert alone.columns == [LINE_AS_WRITTEN, EXPORT_ROW, EXPORT_REASON, EXPORT_FIX]
 
 
