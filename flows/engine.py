@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Flow, Task
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+from prefect.utilities.callables import get_call_parameters
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,15 +32,18 @@ def in_flow_run() -> bool:
 
 
 class PipelineFlow(Flow[P, R]):
-    """A Prefect flow that, called with no server configured, runs as a plain function.
+    """A Prefect flow that, called with no server configured, runs as a plain function (its
+    parameters validated and coerced by their annotations first, as Prefect does for a run).
 
     A run a command starts beats no heartbeat: its process is the terminal of the person who
     typed it, and stopping the heartbeat thread costs up to a second at the end of every
     run (it sleeps in one-second steps). Runs of deployments keep theirs."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not server_configured():
-            return self.fn(*args, **kwargs)
+        if not server_configured():  # parameters checked and coerced as a recorded run's are
+            parameters = get_call_parameters(self.fn, args, kwargs)
+            call: Callable[..., Any] = self.fn
+            return call(**self.validate_parameters(parameters))
         if in_flow_run():  # a subflow: as its parent
             return super().__call__(*args, **kwargs)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

@@ -1,4 +1,5 @@
-"""Shared fixtures: one Prefect test server for the session, a fresh warehouse per test."""
+"""Shared fixtures: one Prefect server for the session (used by the tests that ask for it), a
+fresh warehouse per test."""
 
 from __future__ import annotations
 
@@ -25,20 +26,38 @@ os.environ.pop("PP_OUTBOX_DIR", None)
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)
 
+END_TO_END = frozenset({"prefect_server", "warehouse", "warehouse_template"})
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that run flows on the session's Prefect server are marked `flow`: the inner loop
-    (`make test-fast`) leaves them and the `slow` ones to `make test`."""
+    """Tests that run on a warehouse (flows and commands end to end, recorded on the session's
+    Prefect server or run directly) are marked `flow`: the inner loop (`make test-fast`) keeps
+    the pure ones and leaves these and the `slow` ones to `make test`."""
     for item in items:
-        if "prefect_server" in getattr(item, "fixturenames", ()):
+        if END_TO_END & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.flow)
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api() -> Iterator[str]:
+    """A Prefect server for the session (its database in the session's PREFECT_HOME): its API URL."""
+    from prefect.server.api.server import SubprocessASGIServer
 
-    with prefect_test_harness(server_startup_timeout=180):
+    server = SubprocessASGIServer()
+    server.start(timeout=180)
+    try:
+        yield server.api_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prefect_server(prefect_api: str) -> Iterator[None]:
+    """This test's flows are runs recorded on the session's server, as with PREFECT_API_URL
+    set; a test without it runs its flows directly (`flows.engine`), whatever ran before."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
         yield
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import pytest
 
 from flows.billing import ingest_billing
 from flows.ingest import ingest_feed
@@ -16,8 +15,6 @@ from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
 from schemas.enums import Contact
 from tests.test_reference import _upper_case_products
-
-pytestmark = pytest.mark.usefixtures("prefect_server")
 
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
 BUYER, SUBSCRIBER, STRANGER = "7707083893", "6663003127", "500100732259"

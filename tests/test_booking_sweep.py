@@ -6,11 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import duckdb
-import pytest
 
 from flows.sweeps import sweep_bookings
-
-pytestmark = pytest.mark.usefixtures("prefect_server")
 
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)
 

@@ -111,7 +111,6 @@ def _feed(tmp_path: Path, name: str, inn: str, phone: str) -> Path:
     return path
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_sweep_warns_from_1_october_and_deadlines_in_unconfirmed_years_are_counted(warehouse, tmp_path):
     from flows.ingest import ingest_feed
     from flows.sweeps import sweep_sla
@@ -159,7 +158,6 @@ def test_pp_calendar_status_prints_the_years_and_their_sources(monkeypatch, caps
     assert not years[LAST + 1]["confirmed"]
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_pp_sweep_sla_says_the_calendar_warning_on_stderr(monkeypatch, capsys, warehouse):
     late = f"{CALENDAR_CONFIRMED_BY_PACKAGE}-10-02T12:00:00+03:00"
     code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "sweep", "sla", "--as-of", late)

@@ -31,7 +31,7 @@ def _feed(path: Path, inns: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def leads(prefect_server, warehouse_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def leads(warehouse_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse where sc-kgd-1 holds two hot leads and two warm ones, all new, arrived at T0."""
     from flows.ingest import ingest_feed
 

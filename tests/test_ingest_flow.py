@@ -17,8 +17,6 @@ from schemas.enums import Contact, ReasonCode
 from schemas.errors import PipelineError
 from tests.support import query
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
-
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)  # Friday 16:30 Moscow, Monday 9 March is a holiday
 PRODUCTS = ["extern", "diadoc", "elba"]
 REGIONS = ["66", "77", "78", "54", "25", "39"]

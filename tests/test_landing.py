@@ -32,8 +32,6 @@ from tasks.landing import (
 )
 from tests.support import query, run, start
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
-
 AS_OF = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 09:00 Moscow
 SOURCES = ["call_base", "callback_order", "billing"]
 INNS = ["7707083893", "7736050003", "7702070139", "7710140679"]

@@ -117,7 +117,6 @@ def _leads(warehouse: Path, rows: list[tuple[int, str, str, datetime]]) -> None:
             )
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_mass_actions_end_to_end(warehouse):
     _leads(
         warehouse,
@@ -172,7 +171,6 @@ def test_mass_actions_end_to_end(warehouse):
         distribute(sc_id="sc-ekb-1", start=date(2026, 3, 4), end=date(2026, 3, 3), warehouse=str(warehouse))
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_distribution_skips_the_weekend_and_the_holiday_of_the_stored_calendar(warehouse):
     _leads(
         warehouse, [(1, "warm", "new", T0 + timedelta(days=7)), (2, "cold", "new", T0 + timedelta(days=30))]
@@ -201,7 +199,6 @@ def _planned_and_managers(warehouse: Path) -> list[tuple]:
         return con.sql("SELECT lead_id, planned_on, manager_id FROM leads ORDER BY lead_id").fetchall()
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_mass_actions_dated_before_a_leads_last_event_are_refused_and_write_nothing(warehouse):
     _leads(
         warehouse, [(1, "warm", "new", T0 + timedelta(days=7)), (2, "cold", "new", T0 + timedelta(days=30))]

@@ -573,7 +573,6 @@ def _ingest_two_callbacks(warehouse: Path, tmp_path: Path) -> None:
     assert summary["assigned"] == 2
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(warehouse, smtp, tmp_path):
     from flows.ingest import ingest_feed
 
@@ -600,7 +599,6 @@ def test_an_ingest_announces_its_hot_leads_after_commit_and_survives_an_outage(w
     assert sc_created == 0
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
     from tests.support import run
 
@@ -615,7 +613,6 @@ def test_pp_notify_prints_its_counts(warehouse, monkeypatch, capsys):
     assert "due 0, sent 0" in out
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_rest(
     warehouse, smtp, monkeypatch, capsys
 ):
@@ -637,7 +634,6 @@ def test_pp_notify_reports_a_message_it_cannot_build_in_one_line_and_sends_the_r
     assert [r.recipients for r in smtp.received] == [[ADDRESS["sc-msk-1"]]]
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_the_immediate_send_after_an_ingest_is_not_stopped_by_one_bad_sc(warehouse, smtp, tmp_path):
     for sc_id in ("sc-msk-1", "sc-msk-2"):  # every SC of region 77
         _set_centre(warehouse, sc_id, name=f"{sc_id}\nwith a line break")

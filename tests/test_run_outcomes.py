@@ -153,3 +153,13 @@ def test_a_late_sweep_reasons_at_its_scheduled_instant(warehouse, tmp_path, monk
     monkeypatch.setattr(flow_run, "scheduled_start_time", DEADLINE - timedelta(minutes=1))
     on_time = sweep_sla(warehouse=str(warehouse))  # started "now", scheduled before the deadline
     assert on_time["breaches_recorded"] == 0
+
+
+def test_a_flow_run_directly_takes_its_parameters_as_a_recorded_run_does(warehouse):
+    """Without a server the flow is a plain call, yet `"hot"` is read as Temperature.HOT and
+    an ISO text as an instant, as Prefect reads a deployment's parameters."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        result = sweep_sla(temperature="hot", as_of="2026-03-10T08:30:00+00:00", warehouse=str(warehouse))
+    assert result["breaches_recorded"] == 0

@@ -20,8 +20,6 @@ from flows.sanctions import (
 from schemas.errors import PipelineError
 from tasks.periods import parse_period
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
-
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 09:00 in Moscow
 BY = "principal-1"
 

@@ -74,7 +74,6 @@ def test_a_writer_succeeds_while_a_reader_holds_the_snapshot_open(monkeypatch, t
         assert fresh.execute("SELECT count(*) FROM sanctions").fetchone() == (1,)
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_the_report_reads_the_snapshot_and_says_how_fresh_it_is(monkeypatch, tmp_path, warehouse):
     monkeypatch.setenv("PP_SNAPSHOT_SECONDS", "3600")
     page = tmp_path / "week.html"

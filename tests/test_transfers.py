@@ -12,8 +12,6 @@ import pytest
 from flows.ingest import ingest_feed
 from flows.sweeps import sweep_sla
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
-
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 09:00 in Moscow
 REGION_50 = ("sc-msk-1", "sc-msk-2", "sc-msk-3")  # the SCs selling extern in region 50
 

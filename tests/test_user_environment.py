@@ -180,7 +180,6 @@ def test_pp_without_a_server_starts_no_prefect_server(tmp_path, warehouse):
             pp.stderr.close()
 
 
-@pytest.mark.usefixtures("prefect_server")
 def test_a_file_name_is_shown_as_written_never_as_markup_or_terminal_codes(
     monkeypatch, capsys, tmp_path, warehouse
 ):
