@@ -7,33 +7,34 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from demo import queries
+from demo import conduct, queries
 from demo.marker import DEMO_GENERATOR, DEMO_MARKER, PREFECT_HOME_DIR, claim_folder
 from demo.queries import SUMMARIES
 from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
+from flows.activity import apply_activity
 from flows.billing import ingest_billing
 from flows.engine import pipeline_flow
 from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
-from flows.lead_actions import postpone_lead, refuse_lead, take_lead
 from flows.mass_actions import assign_managers, distribute
 from flows.notify import notify
 from flows.report import WAREHOUSE_COMPANIONS, report, write_atomically
 from flows.sanctions import exclude_centre, propose_sanctions
 from flows.sweeps import sweep_bookings, sweep_sla
-from schemas.enums import Contact, Temperature
 from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.rules import source_rules
@@ -49,17 +50,18 @@ class DemoFeed:
     russian_headers: bool = False
     encoding: str = "utf-8"
     delimiter: str = ","
-    from_clients: bool = False  # drawn from the clients of the earlier feeds
+    from_clients: bool = False  # drawn from the clients of the first call base
+    weekly: bool = False  # clients' requests come every week; the bases are loaded once
 
 
 DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("call_base", "call_base.csv", russian_headers=True, encoding="cp1251", delimiter=";"),
-    DemoFeed("registration", "registrations.jsonl"),
-    DemoFeed("connection_request", "connection_requests.csv"),
+    DemoFeed("registration", "registrations.jsonl", weekly=True),
+    DemoFeed("connection_request", "connection_requests.csv", weekly=True),
     DemoFeed("demo_order", "demo_orders.parquet"),
-    DemoFeed("consultation_order", "consultations.csv", encoding="utf-8-sig"),
+    DemoFeed("consultation_order", "consultations.csv", encoding="utf-8-sig", weekly=True),
     DemoFeed("presentation_order", "presentations.csv", delimiter=";"),
-    DemoFeed("callback_order", "callbacks.csv", from_clients=True),
+    DemoFeed("callback_order", "callbacks.csv", from_clients=True, weekly=True),
     DemoFeed("test_drive_order", "test_drives.csv"),
     DemoFeed("event_contacts", "event_contacts.csv", russian_headers=True),
     DemoFeed("principal_created", "principal_created.csv"),
@@ -67,197 +69,226 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("upsell_base", "upsell_base.csv", from_clients=True),
     DemoFeed("sc_created", "sc_created.csv"),
 )
-# generate + ingest each feed, re-ingest one, SC work, hot sweep, billing, mass actions,
-# warm/cold sweep, notify, sanctions, a client moving to another SC, booking sweep, report
-DEMO_STEPS = 2 * len(DEMO_FEEDS) + 11
+WEEKS = 6  # weeks of simulated work, the last one ending at the demo's as-of
+FEEDS_BEFORE_END = timedelta(days=4)  # the last week's feeds arrive this long before the as-of
+# After each week's feeds arrive: when the SC work is collected and the SLA swept (the first
+# hours for hot leads, whose deadlines fall within a working day; then daily for the rest).
+TICK_HOURS = (0, 4, 24, 48, 96)
+MASS_ACTIONS_WEEK = 1  # the week (from 0) whose feeds' arrival the mass actions follow
+DISTRIBUTION_WORKING_DAYS = 10
 DEMO_PRINCIPAL = "demo-principal"
+PRINCIPALS_ZONE = "Europe/Moscow"  # the clock of the summary and of the sanctions' week
 WAREHOUSE_FILE = "pp.duckdb"
 REPORT_FILE = "report.html"
-BILLING_FILES = ("billing.csv", "billing-month-2.csv")
-# The files every run writes, by path within its folder; the outbox's messages are added as written.
+MOVED_CLIENTS_FILE = "feeds/billing/clients-moving.csv"
+MAX_TICKS = WEEKS * len(TICK_HOURS) + 1
+ACTIONS = ("assign_manager", "take", "postpone", "refuse", "close")  # as the summary counts them
+
+
+def week_file(week: int, name: str) -> str:
+    return f"feeds/week-{week + 1}/{name}"
+
+
+def tick_file(kind: str, tick: int) -> str:
+    return f"feeds/{kind}/{kind}-{tick + 1:03}.csv"
+
+
+# The files every run may write, by path within its folder; the outbox's messages are added as written.
 DEMO_FILES = frozenset(
     {
         WAREHOUSE_FILE,
         *(WAREHOUSE_FILE + suffix for suffix in WAREHOUSE_COMPANIONS),
         REPORT_FILE,
-        *(f"feeds/{name}" for name in (*(spec.file_name for spec in DEMO_FEEDS), *BILLING_FILES)),
+        MOVED_CLIENTS_FILE,
+        *(week_file(0, spec.file_name) for spec in DEMO_FEEDS),
+        *(week_file(w, spec.file_name) for w in range(1, WEEKS) for spec in DEMO_FEEDS if spec.weekly),
+        *(tick_file(kind, n) for kind in ("activity", "billing") for n in range(MAX_TICKS)),
     }
 )
+# init, the first week's feeds (generated and ingested) and the re-ingest, the later weeks'
+# feeds, every tick, sanctions, clients moving, the booking sweep and the report
+DEMO_STEPS = 2 + 2 * len(DEMO_FEEDS) + 2 * (WEEKS - 1) * sum(s.weekly for s in DEMO_FEEDS) + MAX_TICKS + 4
 
 
-def _generate(workdir: Path, rows: int, as_of: datetime, reference: dict[str, pl.DataFrame]) -> list[Path]:
-    """Write every source's feed; later feeds reuse earlier clients, so merges happen."""
+@dataclass(frozen=True)
+class Tick:
+    """An instant of the simulated weeks: the SC work since the previous tick is collected, then
+    what is due then runs, in this order: billing, the week's feeds, the mass actions, the SLA
+    sweep, the digests."""
+
+    at: datetime
+    week: int
+    feeds: bool  # the week's feeds arrive
+    billing: bool  # the vendor's billing of the days since the last billing
+    mass_actions: bool
+    sweep: bool
+    digests: bool  # the daily digests are sent (hot leads' messages go when they are assigned)
+
+
+def schedule(end: datetime) -> list[Tick]:
+    """The ticks of the simulated weeks, in time order, the last one at `end`: the feeds arrive
+    weekly, FEEDS_BEFORE_END before `end` the last time; billing comes with each week's feeds and
+    at the end, so that a payment is always a lead's last event before the billing loads it."""
+    arrivals = [end - FEEDS_BEFORE_END - timedelta(weeks=WEEKS - 1 - week) for week in range(WEEKS)]
+    ticks = [
+        Tick(
+            at=arrival + timedelta(hours=hours),
+            week=week,
+            feeds=hours == 0,
+            billing=hours == 0 and week > 0,
+            mass_actions=hours == 0 and week == MASS_ACTIONS_WEEK,
+            sweep=hours > 0,
+            digests=hours % 24 == 0 and hours > 0,
+        )
+        for week, arrival in enumerate(arrivals)
+        for hours in TICK_HOURS
+        if arrival + timedelta(hours=hours) < end
+    ]
+    last = Tick(
+        at=end, week=WEEKS - 1, feeds=False, billing=True, mass_actions=False, sweep=True, digests=True
+    )
+    return [*ticks, last]
+
+
+def _feeds_of_week(
+    root: Path,
+    week: int,
+    rows: int,
+    arrival: datetime,
+    reference: dict[str, pl.DataFrame],
+    clients: pl.DataFrame | None,
+) -> tuple[list[tuple[DemoFeed, Path]], pl.DataFrame | None]:
+    """Write the week's feeds (every source the first week, the clients' requests later);
+    requests reuse the first call base's clients, so merges happen. Returns them and the clients."""
     products = reference["products"]["product"].to_list()
     regions = sorted(set(reference["service_centers"]["regions"].explode().to_list()))
-    clients: pl.DataFrame | None = None
-    paths = []
+    written = []
     for seed, spec in enumerate(DEMO_FEEDS, start=1):
+        if week and not spec.weekly:
+            continue
         frame = synthetic_feed(
             spec.source,
             rows,
-            as_of=as_of,
+            as_of=arrival,
             products=products,
             regions=regions,
-            seed=seed,
+            seed=100 * week + seed,
             clients=clients if spec.from_clients else None,
         )
-        if spec.source == "call_base":
+        if spec.source == "call_base" and clients is None:
             clients = (
                 frame.filter(pl.col("inn").is_not_null())
                 .select("inn", "kpp", "company_name", "region")
                 .unique("inn", keep="first", maintain_order=True)
             )
-        paths.append(
-            write_feed(
-                frame,
-                workdir / "feeds" / spec.file_name,
-                russian_headers=spec.russian_headers,
-                encoding=spec.encoding,
-                delimiter=spec.delimiter,
-            )
+        path = write_feed(
+            frame,
+            root / week_file(week, spec.file_name),
+            russian_headers=spec.russian_headers,
+            encoding=spec.encoding,
+            delimiter=spec.delimiter,
         )
-        progress.advance(f"generated {spec.file_name}", 1)
-    return paths
+        written.append((spec, path))
+        progress.advance(f"generated {path.name} (week {week + 1})", 1)
+    return written, clients
 
 
-@dataclass(frozen=True)
-class Timeline:
-    """When each step of the demo happens. The steps run in this order, and each is dated at or
-    after every event the earlier ones recorded: the product refuses an action dated before a
-    lead's last event, and the history must read as it happened."""
-
-    start: datetime  # the feeds arrive
-    sc_morning: datetime  # the SCs take, postpone and refuse leads
-    hot_sweep: datetime  # the hourly sweep of hot leads
-    invoices_issued: datetime
-    invoices_paid: datetime
-    mass_actions: datetime  # billing loaded; managers assigned, the distribution planned
-    daily_sweep: datetime  # the warm/cold sweep, notifications, sanctions
-    month_later: datetime  # a client invoiced by another SC
-    bookings_sweep: datetime
-
-    @classmethod
-    def from_start(cls, start: datetime) -> Timeline:
-        month_later = start + timedelta(days=31)
-        return cls(
-            start=start,
-            sc_morning=start + timedelta(minutes=45),
-            hot_sweep=start + timedelta(hours=4),
-            invoices_issued=start + timedelta(days=1),
-            invoices_paid=start + timedelta(days=2),
-            mass_actions=start + timedelta(days=3),
-            daily_sweep=start + timedelta(days=8),
-            month_later=month_later,
-            bookings_sweep=month_later + timedelta(days=1),
-        )
-
-
-TAKEN_LATE_BY = timedelta(hours=2)
-DISTRIBUTION_WORKING_DAYS = 10
-
-
-def plan_sc_work(new: pl.DataFrame, when: Timeline) -> dict[str, pl.DataFrame]:
-    """Which waiting leads (lead_id, temperature, accept_deadline) the SCs take within the SLA,
-    take late, postpone and refuse, each a frame of lead_id (`late` with its taken_at).
-
-    A late take comes TAKEN_LATE_BY past the deadline. Only a lead whose deadline the hourly
-    sweep has not passed (or the sweep would have recorded the breach), and whose late take
-    still comes before the mass actions, is taken late: before a long holiday the deadlines
-    are days away, and then none is."""
-    hot = new.filter(pl.col("temperature") == Temperature.HOT.value)
-    others = hot.slice(20)
-    late = (
-        others.filter(
-            (pl.col("accept_deadline") >= when.hot_sweep)
-            & (pl.col("accept_deadline") + TAKEN_LATE_BY <= when.mass_actions)
-        )
-        .head(5)
-        .select("lead_id", taken_at=pl.col("accept_deadline") + TAKEN_LATE_BY)
-    )
-    return {
-        "on_time": hot.head(20).select("lead_id"),
-        "late": late,
-        "postponed": new.filter(pl.col("temperature") == Temperature.WARM.value).head(5).select("lead_id"),
-        "refused": others.join(late, on="lead_id", how="anti").head(3).select("lead_id"),
-    }
-
-
-def _sc_work(warehouse: Path, when: Timeline) -> dict[str, int]:
-    """A day of SC work: hot leads taken (most within the SLA, a few late), warm ones
-    postponed, a few refused in the call."""
-    plan = plan_sc_work(queries.new_leads(warehouse), when)
-    for lead_id in plan["on_time"]["lead_id"]:
-        take_lead(warehouse, lead_id, contact=Contact.CALL, note=None, as_of=when.sc_morning)
-    for lead_id, taken_at in plan["late"].iter_rows():
-        take_lead(warehouse, lead_id, contact=Contact.MEETING, note=None, as_of=taken_at)
-    for lead_id in plan["postponed"]["lead_id"]:
-        postpone_lead(warehouse, lead_id, until=when.start + timedelta(days=3), as_of=when.sc_morning)
-    for lead_id in plan["refused"]["lead_id"]:
-        refuse_lead(
-            warehouse,
-            lead_id,
-            reason="already uses another product",
-            contact=Contact.CALL,
-            as_of=when.sc_morning,
-        )
-    return {
-        "taken_on_time": plan["on_time"].height,
-        "taken_late": plan["late"].height,
-        "postponed": plan["postponed"].height,
-        "refused": plan["refused"].height,
-    }
-
-
-def _billing_file(root: Path, warehouse: Path, when: Timeline) -> Path:
-    """Invoices issued and paid for connection leads taken by then, and a paid period for
-    a few call-base clients: what the vendor's billing would send the next days."""
-    issued_at, paid_at = when.invoices_issued, when.invoices_paid
-    taken, subscribers = queries.billed_clients(warehouse, taken_by=issued_at)
-    invoices = (
-        taken.with_row_index("n").with_columns(invoice_id=pl.format("DEMO-{}", pl.col("n") + 1)).drop("n")
-    )
-    rows = pl.concat(
-        [
-            invoices.with_columns(
-                event=pl.lit("invoice_issued"),
-                event_at=pl.lit(issued_at.isoformat()),
-                valid_until=pl.lit((issued_at + timedelta(days=10)).isoformat()),
-            ),
-            invoices.head(8).with_columns(event=pl.lit("invoice_paid"), event_at=pl.lit(paid_at.isoformat())),
-            subscribers.with_columns(
-                event=pl.lit("period"),
-                period_start=pl.lit((when.start - timedelta(days=30)).isoformat()),
-                period_end=pl.lit((when.start + timedelta(days=335)).isoformat()),
-            ),
-        ],
-        how="diagonal_relaxed",
-    )
-    path = root / "feeds" / BILLING_FILES[0]
-    rows.write_csv(path)
+def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
     return path
+
+
+@dataclass
+class Simulation:
+    """What the simulated weeks did, summed over the ticks."""
+
+    activity: Counter[str] = field(default_factory=Counter)  # rows by action, and the apply's counts
+    billing: Counter[str] = field(default_factory=Counter)
+    sweeps: Counter[str] = field(default_factory=Counter)
+    sweep_instants: list[str] = field(default_factory=list)
+    ingested: int = 0
+    not_sent: int = 0
+
+
+def _sc_work(
+    root: Path, warehouse: Path, n: int, since: datetime, tick: Tick, paces: pl.DataFrame, done: Simulation
+) -> None:
+    """The SCs' actions of (since, tick] through the bulk activity path, one file."""
+    rows = conduct.activity_rows(queries.open_leads(warehouse), paces, since, tick.at)
+    if rows.is_empty():
+        return
+    applied = apply_activity(
+        path=str(_write_csv(rows, root / tick_file("activity", n))), as_of=tick.at, warehouse=str(warehouse)
+    )
+    done.activity.update(dict(rows["action"].value_counts().iter_rows()))
+    done.activity.update({k: applied[k] for k in ("applied", "quarantined", "late_takes")})
+
+
+def _billing(root: Path, warehouse: Path, n: int, *, since: datetime, tick: Tick, done: Simulation) -> None:
+    """The vendor's billing of (since, tick]: invoices and payments of the leads the SCs invoiced;
+    with the first, paid periods of a few call-base clients."""
+    rows = conduct.billing_rows(queries.open_leads(warehouse), since, tick.at)
+    if not done.billing:
+        periods = queries.subscribers(warehouse).with_columns(
+            event=pl.lit("period"),
+            period_start=pl.lit((since - timedelta(days=30)).isoformat()),
+            period_end=pl.lit((since + timedelta(days=335)).isoformat()),
+        )
+        rows = pl.concat([rows, periods], how="diagonal_relaxed")
+    if rows.is_empty():
+        return
+    billed = ingest_billing(
+        path=str(_write_csv(rows, root / tick_file("billing", n))), as_of=tick.at, warehouse=str(warehouse)
+    )
+    done.billing.update(
+        {k: billed[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")}
+    )
+
+
+def _mass_actions(warehouse: Path, sc_id: str, as_of: datetime) -> dict[str, Any]:
+    """§6.1 and §6.2 at one SC: its leads dealt to its managers, its warm and cold leads planned."""
+    dealt = assign_managers(
+        sc_id=sc_id,
+        counts={manager: 40 for manager in queries.managers(warehouse, sc_id)},
+        as_of=as_of,
+        warehouse=str(warehouse),
+    )
+    first_day = as_of.date()
+    planned = distribute(
+        sc_id=sc_id,
+        start=first_day,
+        end=queries.working_days_end(warehouse, first_day, DISTRIBUTION_WORKING_DAYS),
+        as_of=as_of,
+        warehouse=str(warehouse),
+    )
+    return {
+        "managers_dealt": dealt["dealt"],
+        "planned": planned["planned"],
+        "hot_left_out": planned["hot_refused"],
+    }
 
 
 def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
     """Two clients whose connection lead is in work at one SC get an invoice from another SC
     after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
-    moved = queries.clients_moving(warehouse)
-    path = root / "feeds" / BILLING_FILES[1]
-    moved.with_row_index("n").select(
+    moved = queries.clients_moving(warehouse, as_of)
+    rows = moved.with_row_index("n").select(
         "inn",
         "kpp",
         "product",
         "sc_id",
         event=pl.lit("invoice_issued"),
-        invoice_id=pl.format("DEMO-M2-{}", pl.col("n") + 1),
+        invoice_id=pl.format("DEMO-M-{}", pl.col("n") + 1),
         event_at=pl.lit(as_of.isoformat()),
         valid_until=pl.lit((as_of + timedelta(days=10)).isoformat()),
-    ).write_csv(path)
-    return path
+    )
+    return _write_csv(rows, root / MOVED_CLIENTS_FILE)
 
 
 def _sanctions(warehouse: Path, as_of: datetime) -> dict[str, Any]:
     """§11: the week's breach evidence, and the proposed exclusion applied to the worst SC."""
-    week = period_of(as_of - timedelta(days=1), "Europe/Moscow", "week")
+    week = period_of(as_of - timedelta(days=1), PRINCIPALS_ZONE, "week")
     proposals = propose_sanctions(warehouse, week, as_of=as_of)
     if proposals.is_empty():
         return {"period": week.name, "proposed": 0, "excluded": None}
@@ -344,93 +375,95 @@ def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None
     kept = prepare_demo_folder(root)
     try:
         with _mail_to_folder(root / "outbox"):
-            return _run_demo(root, rows, resolve_as_of(as_of), kept)
+            return _run_demo(root, rows, resolve_as_of(as_of).replace(second=0, microsecond=0), kept)
     finally:
         _record(root, DEMO_FILES | (_files_under(root) - kept))
 
 
-def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[str, Any]:
+def _run_demo(root: Path, rows: int, end: datetime, kept: set[str]) -> dict[str, Any]:
     warehouse = root / WAREHOUSE_FILE
-    when = Timeline.from_start(start)
     init_warehouse(warehouse)
+    progress.advance("warehouse", 1)
     reference = queries.reference(warehouse)
-    paths = _generate(root, rows, start, reference)
     first_sc = reference["service_centers"]["sc_id"][0]
-    for spec, path in zip(DEMO_FEEDS, paths, strict=True):
-        ingest_feed(
-            path=str(path),
-            source=spec.source,
-            as_of=start,
-            warehouse=str(warehouse),
-            sc_id=first_sc if source_rules()[spec.source].temperature is None else None,
-        )
-        progress.advance(f"ingested {spec.file_name}", 1)
-    again = ingest_feed(
-        path=str(paths[0]), source=DEMO_FEEDS[0].source, as_of=start, warehouse=str(warehouse)
-    )
-    progress.advance("re-ingested the call base", 1)
-    work = _sc_work(warehouse, when)
-    progress.advance("SC work", 1)
-    hot_sweep = sweep_sla(temperature=Temperature.HOT, as_of=when.hot_sweep, warehouse=str(warehouse))
-    progress.advance("hourly SLA sweep of hot leads", 1)
-    billed = ingest_billing(
-        path=str(_billing_file(root, warehouse, when)), as_of=when.mass_actions, warehouse=str(warehouse)
-    )
-    progress.advance("billing", 1)
-    dealt = assign_managers(
-        sc_id=first_sc,
-        counts={manager: 40 for manager in queries.managers(warehouse, first_sc)},
-        as_of=when.mass_actions,
-        warehouse=str(warehouse),
-    )
-    first_day = when.mass_actions.date()
-    planned = distribute(
-        sc_id=first_sc,
-        start=first_day,
-        end=queries.working_days_end(warehouse, first_day, DISTRIBUTION_WORKING_DAYS),
-        as_of=when.mass_actions,
-        warehouse=str(warehouse),
-    )
-    progress.advance("mass actions", 1)
-    swept = sweep_sla(as_of=when.daily_sweep, warehouse=str(warehouse))
-    progress.advance("SLA sweep", 1)
-    # the digests; the hot leads' messages went at ingest
-    notified = notify(as_of=when.daily_sweep, warehouse=str(warehouse))
-    progress.advance("notifications", 1)
-    sanctions = _sanctions(warehouse, when.daily_sweep)
+    paces = conduct.manager_paces(queries.all_managers(warehouse))
+    done = Simulation()
+    clients: pl.DataFrame | None = None
+    mass: dict[str, Any] = {}
+    again: dict[str, Any] = {}
+    ticks = schedule(end)
+    since = ticks[0].at
+    for n, tick in enumerate(ticks):
+        _sc_work(root, warehouse, n, since, tick, paces, done)
+        if tick.billing:
+            _billing(root, warehouse, n, since=ticks_billed_since(ticks, n), tick=tick, done=done)
+        if tick.feeds:
+            feeds, clients = _feeds_of_week(root, tick.week, rows, tick.at, reference, clients)
+            for spec, path in feeds:
+                ingest_feed(
+                    path=str(path),
+                    source=spec.source,
+                    as_of=tick.at,
+                    warehouse=str(warehouse),
+                    sc_id=first_sc if source_rules()[spec.source].temperature is None else None,
+                )
+                done.ingested += 1
+                progress.advance(f"ingested {path.name} (week {tick.week + 1})", 1)
+            if tick.week == 0:
+                spec, path = feeds[0]
+                again = ingest_feed(
+                    path=str(path), source=spec.source, as_of=tick.at, warehouse=str(warehouse)
+                )
+                progress.advance("re-ingested the call base", 1)
+        if tick.mass_actions:
+            mass = _mass_actions(warehouse, first_sc, tick.at)
+        if tick.sweep:
+            swept = sweep_sla(as_of=tick.at, warehouse=str(warehouse))
+            done.sweeps.update(
+                {k: swept[k] for k in ("breaches_recorded", "transferred", "transfer_no_target")}
+            )
+            done.sweep_instants.append(tick.at.isoformat())
+        if tick.digests:
+            notified = notify(as_of=tick.at, warehouse=str(warehouse))
+            done.not_sent += notified["retry_later"] + notified["failed"]
+        progress.advance(f"week {tick.week + 1}: {readable(tick.at)}", 1)
+        since = tick.at
+    sanctions = _sanctions(warehouse, end)
     progress.advance("sanctions", 1)
     moved = ingest_billing(
-        path=str(_moved_client_file(root, warehouse, when.month_later)),
-        as_of=when.month_later,
-        warehouse=str(warehouse),
+        path=str(_moved_client_file(root, warehouse, end)), as_of=end, warehouse=str(warehouse)
     )
     progress.advance("clients invoiced by another SC", 1)
-    blocked = sweep_bookings(as_of=when.bookings_sweep, warehouse=str(warehouse))
+    blocked = sweep_bookings(as_of=end, warehouse=str(warehouse))
     progress.advance("booking sweep", 1)
-    week = period_of(start, "Europe/Moscow", "week").name
-    page = report(period=week, out=str(root / REPORT_FILE), as_of=when.daily_sweep, warehouse=str(warehouse))
+    week = period_of(end, PRINCIPALS_ZONE, "week").name
+    page = report(period=week, out=str(root / REPORT_FILE), as_of=end, warehouse=str(warehouse))
     progress.advance("report", 1)
     messages = queries.sent_messages(warehouse)
     return {
         "warehouse": str(warehouse),
         "feeds_dir": str(root / "feeds"),
-        "as_of": start.isoformat(),
-        "sweep_as_of": when.daily_sweep.isoformat(),
-        "reingest_changed_nothing": bool(again["already_loaded"]),
-        **work,
-        "hot_sweep": hot_sweep,
-        **swept,
+        "as_of": end.isoformat(),
+        "first_feeds_at": ticks[0].at.isoformat(),
+        "sweeps": done.sweep_instants,
+        "feeds_ingested": done.ingested,
+        "reingest_changed_nothing": bool(again.get("already_loaded")),
+        "activity": dict(done.activity),
+        "breaches_recorded": done.sweeps["breaches_recorded"],
+        "transferred": done.sweeps["transferred"],
+        "transfer_no_target": done.sweeps["transfer_no_target"],
         "sanctions": sanctions,
         "invoiced_elsewhere": moved["applied"],
         "leads_blocked": blocked["leads_blocked"],
         "report": page["written"],
+        "report_period": page["period"],
         "billing": {
-            k: billed[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")
+            k: done.billing[k] for k in ("rows_read", "applied", "leads_completed", "payments_without_lead")
         },
         "first_sc": first_sc,
-        "managers_dealt": dealt["dealt"],
-        "planned": planned["planned"],
-        "hot_left_out": planned["hot_refused"],
+        "managers_dealt": mass.get("managers_dealt", {}),
+        "planned": mass.get("planned", 0),
+        "hot_left_out": mass.get("hot_left_out", 0),
         "notifications": {
             "immediate": int(messages.get("immediate", 0)),
             "digest": int(messages.get("digest", 0)),
@@ -438,10 +471,23 @@ def _run_demo(root: Path, rows: int, start: datetime, kept: set[str]) -> dict[st
             "eml_files": sum(
                 path.relative_to(root).as_posix() not in kept for path in (root / "outbox").glob("*.eml")
             ),
-            "not_sent": notified["retry_later"] + notified["failed"],
+            "not_sent": done.not_sent,
         },
         "tables": queries.summaries(warehouse),
     }
+
+
+def ticks_billed_since(ticks: list[Tick], n: int) -> datetime:
+    """Where the billing of tick `n` starts: the billing before it, or the first tick."""
+    return next((t.at for t in reversed(ticks[:n]) if t.billing), ticks[0].at)
+
+
+def readable(instant: datetime | str) -> str:
+    """An instant as the principals read it, on their clock: `2026-03-06 16:30 +03:00`."""
+    moment = (datetime.fromisoformat(instant) if isinstance(instant, str) else instant).astimezone(
+        ZoneInfo(PRINCIPALS_ZONE)
+    )
+    return f"{moment:%Y-%m-%d %H:%M} {moment.isoformat()[-6:]}"
 
 
 TITLES = {
@@ -472,7 +518,7 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
                 *("—" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
             )
         console.print(table)
-    billing, hot, sanctions = result["billing"], result["hot_sweep"], result["sanctions"]
+    billing, sanctions, work = result["billing"], result["sanctions"], result["activity"]
     notes = result["notifications"]
     sanction_line = (
         f"Sanctions ({sanctions['period']}): {sanctions['proposed']} SCs over the policy; "
@@ -480,26 +526,30 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         if sanctions["excluded"]
         else f"Sanctions ({sanctions['period']}): no SC over the policy."
     )
+    dealt = ", ".join(f"{manager} {n}" for manager, n in result["managers_dealt"].items()) or "none"
+    actions = ", ".join(f"{work.get(action, 0):,} {action}" for action in ACTIONS)
     console.print(
-        f"SC work: {result['taken_on_time']} hot leads taken within the SLA, {result['taken_late']} late, "
-        f"{result['postponed']} postponed, {result['refused']} refused in the call.\n"
-        f"Billing: {billing['rows_read']} events, {billing['applied']} applied, "
-        f"{billing['leads_completed']} leads completed by paid invoices, "
-        f"{billing['payments_without_lead']} payments without an open lead (kept).\n"
-        f"{result['first_sc']}: leads dealt to managers {result['managers_dealt']}; "
-        f"{result['planned']} warm/cold leads planned over {DISTRIBUTION_WORKING_DAYS} working days, "
-        f"{result['hot_left_out']} hot left out.\n"
-        f"The hourly hot sweep 4 hours in recorded {hot['breaches_recorded']} breaches and transferred "
-        f"{hot['transferred']} leads; the sweep at {result['sweep_as_of']} recorded "
-        f"{result['breaches_recorded']} more and transferred {result['transferred']} "
-        f"({result['transfer_no_target']} had no other SC to go to).\n"
+        f"{len(result['sweeps'])} SLA sweeps from {readable(result['first_feeds_at'])} to "
+        f"{readable(result['as_of'])}, feeds arriving weekly ({result['feeds_ingested']} ingested).\n"
+        f"SC work, in bulk activity files: {actions}; {work.get('applied', 0):,} applied, "
+        f"{work.get('late_takes', 0):,} taken after the deadline, "
+        f"{work.get('quarantined', 0):,} quarantined.\n"
+        f"Billing: {billing['rows_read']:,} events, {billing['applied']:,} applied, "
+        f"{billing['leads_completed']:,} leads completed by paid invoices, "
+        f"{billing['payments_without_lead']:,} payments without an open lead (kept).\n"
+        f"{result['first_sc']}: leads dealt to managers: {dealt}; "
+        f"{result['planned']:,} warm/cold leads planned over {DISTRIBUTION_WORKING_DAYS} working days, "
+        f"{result['hot_left_out']:,} hot left out.\n"
+        f"The sweeps recorded {result['breaches_recorded']:,} breaches and transferred "
+        f"{result['transferred']:,} leads ({result['transfer_no_target']:,} had no other SC to go to).\n"
         f"{sanction_line}\n"
-        f"A month later {result['invoiced_elsewhere']} clients were invoiced by another SC; "
-        f"the booking sweep blocked {result['leads_blocked']} stale leads.\n"
+        f"{result['invoiced_elsewhere']} clients were invoiced by another SC after their lead's booking "
+        f"ended; the booking sweep blocked {result['leads_blocked']} stale leads.\n"
         f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
-        f"Notifications (SPEC §8): {notes['immediate']} immediate messages for hot leads and "
-        f"{notes['digest']} daily digests, written as {notes['eml_files']} .eml files to {notes['outbox']} "
+        f"Notifications (SPEC §8): {notes['immediate']:,} immediate messages for hot leads and "
+        f"{notes['digest']:,} daily digests, written as {notes['eml_files']:,} .eml files to "
+        f"{notes['outbox']} "
         "(no SMTP server in the demo: open them with a mail client).\n"
         f"Warehouse: {result['warehouse']} (query it with duckdb); feeds: {result['feeds_dir']}\n"
-        f"SLA report of the week: {result['report']} (open it in a browser)"
+        f"SLA report of {result['report_period']}: {result['report']} (open it in a browser)"
     )

@@ -38,24 +38,26 @@ def reference(warehouse: Path) -> dict[str, pl.DataFrame]:
     }
 
 
-def new_leads(warehouse: Path) -> pl.DataFrame:
-    """The leads waiting at an SC, by id: lead_id, temperature, lead_type, accept_deadline."""
-    return _frame(warehouse, "new_leads")
+def open_leads(warehouse: Path) -> pl.DataFrame:
+    """The open leads at an SC (`demo/sql/open_leads.sql`): the simulated SC work acts on these."""
+    return _frame(warehouse, "open_leads")
 
 
-def billed_clients(warehouse: Path, taken_by: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Whom the vendor's billing reports on: connection leads in work that were taken by
-    `taken_by`, which it invoices, and call-base clients with a paid period (inn, kpp, product,
-    sc_id each)."""
-    return (
-        _frame(warehouse, "invoiced_connections", {"taken_by": taken_by}),
-        _frame(warehouse, "subscribers"),
-    )
+def all_managers(warehouse: Path) -> pl.DataFrame:
+    """Every SC's managers (manager_id, sc_id), in order."""
+    return _frame(warehouse, "all_managers")
 
 
-def clients_moving(warehouse: Path) -> pl.DataFrame:
-    """Clients with a connection lead in work that another SC invoices (inn, kpp, product, sc_id)."""
-    return _frame(warehouse, "clients_moving")
+def subscribers(warehouse: Path) -> pl.DataFrame:
+    """Call-base clients still waiting whom the vendor's billing reports a paid period for
+    (inn, kpp, product, sc_id)."""
+    return _frame(warehouse, "subscribers")
+
+
+def clients_moving(warehouse: Path, as_of: datetime) -> pl.DataFrame:
+    """Clients with a connection lead in work, its booking ended by `as_of`, that another SC
+    invoices (inn, kpp, product, sc_id)."""
+    return _frame(warehouse, "clients_moving", {"as_of": as_of})
 
 
 def managers(warehouse: Path, sc_id: str) -> list[str]:

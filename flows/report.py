@@ -42,6 +42,8 @@ TABLES = (
     "funnel",
     "conversion",
     "notifications",
+    "due",
+    "waiting",
 )
 MANIFEST = ".pp-report.json"  # in a table folder: the files the report wrote there, by digest
 # the write lock, DuckDB's WAL and spill folder, the analysts' snapshot
@@ -74,7 +76,9 @@ def read_metrics(
         store.require_schema(con, warehouse)
         stays = repo.report_stays(con, period.kind, periods[0].first_day, period.first_day, as_of)
         notifications = repo.report_notifications(con, period.kind, period.first_day, as_of)
-    frames = report_tables(stays, notifications, period, periods, as_of)
+        due = repo.leads_due(con, as_of)
+        waiting = repo.waiting_list(con)
+    frames = report_tables(stays, notifications, period, periods, as_of, due=due, waiting=waiting)
     frames["stays"] = stays
     frames["freshness"] = pl.DataFrame({"data_as_of": [snapshot_at]}, schema={"data_as_of": UTC_US})
     return frames

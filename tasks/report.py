@@ -16,12 +16,15 @@ import polars as pl
 from schemas.enums import OPEN_STATUSES, EventKind, Status, Temperature
 from schemas.instants import UTC_US
 from schemas.rules import SLA_TERMS
+from tasks.assign import UNDECIDED, waiting_sentence
 from tasks.charts import TEMPERATURE_COLOURS, bars, funnel, heatmap, histogram, trend_lines
+from tasks.explain import time_left, with_local_moments
 from tasks.periods import Period
 from tasks.templating import render_template
 
 TEMPERATURES = tuple(t.value for t in Temperature)  # hottest first
 DEFAULT_TREND_PERIODS = 8  # the trend and the heat map: the period and the seven before it
+DUE_ROWS = 25  # the page shows the leads closest to breaching; the export has them all
 AGE_BANDS = ("0-1d", "1-3d", "3-7d", "7-30d", "30d+")
 AGE_EDGES = (1.0, 3.0, 7.0, 30.0)  # days since arrival at the SC
 # Histogram edges of the time to take, as fractions of the temperature's SLA term.
@@ -71,6 +74,12 @@ DEFINITIONS = (
         "completed ÷ closed, where closed = completed + refused; open, blocked and "
         "moved-away stays never count.",
     ),
+    (
+        "About to breach",
+        "new leads at an SC as the warehouse holds them, by the time left to their deadline at "
+        "the report's as-of (working time for hot leads, calendar time otherwise), overdue first.",
+    ),
+    ("Waiting for an SC", "open leads no SC can take yet, by the reason the last placement or sweep found."),
     ("As of", "nothing that happened after the report's as-of is counted."),
 )
 
@@ -113,7 +122,28 @@ COLUMN_LABELS = {
     "leads_notified": "Leads listed",
     "pending": "Waiting",
     "failed": "Failed",
+    "lead_id": "Lead",
+    "product": "Product",
+    "deadline": "Deadline (SC time)",
+    "time_left": "Time left",
+    "manager": "Manager",
+    "minutes_left": "Minutes left",
+    "waiting_reason": "Reason",
+    "why": "Why",
 }
+DUE_SCHEMA = {
+    "lead_id": pl.Int64,
+    "sc_id": pl.String,
+    "sc_name": pl.String,
+    "temperature": pl.String,
+    "product": pl.String,
+    "deadline": pl.String,
+    "time_left": pl.String,
+    "manager": pl.String,
+    "overdue": pl.Boolean,
+    "minutes_left": pl.Int64,
+}
+WAITING_SCHEMA = {"waiting_reason": pl.String, "why": pl.String, "leads": pl.Int64}
 
 
 def _term(temperature: str) -> float:
@@ -357,11 +387,53 @@ def tiles(
     return found
 
 
+def about_to_breach(due: pl.DataFrame | None) -> pl.DataFrame:
+    """SPEC §15 at the report's as-of, from `leads_due.sql`'s rows (overdue first, then by
+    time left): each lead's SC, temperature, deadline on the SC's clock, time left in words and
+    manager."""
+    if due is None or due.is_empty():
+        return pl.DataFrame(schema=DUE_SCHEMA)
+    return with_local_moments(due, ["accept_deadline"]).select(
+        "lead_id",
+        "sc_id",
+        "sc_name",
+        "temperature",
+        "product",
+        deadline="accept_deadline_local",
+        time_left=time_left(),
+        manager=pl.concat_str("manager_id", "manager_name", separator=" ", ignore_nulls=True),
+        overdue="overdue",
+        minutes_left="minutes_left",
+    )
+
+
+def waiting_by_reason(waiting: pl.DataFrame | None) -> pl.DataFrame:
+    """The open leads no SC can take yet (`waiting_list.sql`), counted by reason and by the
+    sentence that says it (naming the region and product), most first."""
+    if waiting is None or waiting.is_empty():
+        return pl.DataFrame(schema=WAITING_SCHEMA)
+    return (
+        waiting.with_columns(waiting_sentence())
+        .group_by(pl.col("waiting_reason").fill_null("undecided"), why=pl.col("reason").fill_null(UNDECIDED))
+        .agg(leads=pl.len().cast(pl.Int64))
+        .sort(["leads", "waiting_reason", "why"], descending=[True, False, False])
+    )
+
+
 def report_tables(
-    stays: pl.DataFrame, notifications: pl.DataFrame, period: Period, trend: list[Period], as_of: datetime
+    stays: pl.DataFrame,
+    notifications: pl.DataFrame,
+    period: Period,
+    trend: list[Period],
+    as_of: datetime,
+    *,
+    due: pl.DataFrame | None = None,
+    waiting: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The metric tables of the period (what the page shows and `--format csv|parquet` writes);
-    `trend` is the periods of the trend, oldest first, ending with `period`."""
+    `trend` is the periods of the trend, oldest first, ending with `period`; `due` and
+    `waiting` the leads about to breach and waiting for an SC at `as_of`, as the warehouse
+    gives them."""
     now = in_period(stays, period)
     times = take_times(now)
     funnel_columns = [
@@ -388,6 +460,8 @@ def report_tables(
         "funnel": summarise(now, ["temperature"]).select(funnel_columns),
         "conversion": conversion_table(now),
         "notifications": notifications,
+        "due": about_to_breach(due),
+        "waiting": waiting_by_reason(waiting),
     }
 
 
@@ -566,6 +640,13 @@ def render_html(
         "conversion_pct",
     )
     sections = [
+        _table(
+            f"About to breach at the report's as-of: overdue first, then the least time left "
+            f"({tables['due'].height:,} new leads)",
+            tables["due"].drop("overdue", "minutes_left"),
+            limit=DUE_ROWS,
+        ),
+        _table("Waiting for an SC, by reason", tables["waiting"]),
         _table("Service centres, worst first", tables["centres"].select(CENTRE_COLUMNS), totals=totals),
         _table("Managers, worst first", managers.select(MANAGER_COLUMNS), totals=totals),
         _table("Time to take by SC (median, 90th percentile)", tables["time_to_take"]),

@@ -1,8 +1,10 @@
-"""`pp demo` end to end at a small size: the main job must keep working, at any date."""
+"""`pp demo` end to end at a small size: weeks of a realistic network, at any date, landing in the
+published targets; and the simulated SC work it is made of, on small frames."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,157 +15,279 @@ import duckdb
 import polars as pl
 import pytest
 
-from demo.flow import TAKEN_LATE_BY, Timeline, plan_sc_work, run_demo
-from demo.queries import SUMMARIES
+from demo import conduct
+from demo.flow import FEEDS_BEFORE_END, WEEKS, readable, schedule
+from flows.report import read_metrics
+from schemas.enums import ReasonCode
 from schemas.rules import source_rules
-from tests.test_ingest_flow import assert_contracts
+from tasks.periods import parse_period
+from tasks.report import summarise
 
-end_to_end = pytest.mark.usefixtures("prefect_server")
+AS_OF = "2026-03-06T16:30:00+03:00"  # a Friday afternoon in Moscow
+# Columns that hold what is planned rather than what happened: they may lie after the as-of.
+SCHEDULED = {
+    ("leads", "accept_deadline"),
+    ("leads", "postponed_until"),
+    ("leads", "planned_on"),
+    ("notifications", "next_attempt_at"),
+    ("notifications", "digest_day"),
+    ("invoices", "valid_until"),
+    ("bookings", "ends_at"),
+    ("sanctions", "ends_at"),
+}
+HAPPENED_IN = ("leads", "lead_events", "sla_breaches", "notifications", "invoices", "lead_transfers")
+CONTRACTS = {
+    "lead_id unique": "SELECT count(*) - count(DISTINCT lead_id) FROM leads",
+    "one open lead per client x product": """
+        SELECT count(*) FROM (SELECT inn, coalesce(kpp, ''), product FROM leads
+        WHERE status IN ('new', 'in_work') AND inn IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""",
+    "feed counts reconcile": "SELECT count(*) FROM feeds WHERE rows_read <> created + merged + quarantined",
+    "created matches leads": """SELECT count(*) FROM feeds f
+        WHERE source NOT IN ('billing', 'activity')
+          AND created <> (SELECT count(*) FROM leads l WHERE l.feed_id = f.feed_id)""",
+    "assigned leads have arrival and deadline": """SELECT count(*) FROM leads WHERE sc_id IS NOT NULL
+        AND (arrived_at IS NULL OR accept_deadline IS NULL OR accept_deadline <= arrived_at)""",
+    "known reason codes": f"""SELECT count(*) FROM quarantine WHERE reason_code NOT IN
+        ({", ".join(repr(r.value) for r in ReasonCode)})""",
+    "the simulated SC work breaks no rule": """SELECT coalesce(sum(quarantined), 0) FROM feeds
+        WHERE source = 'activity'""",
+    "lead events dated in the order written": """SELECT count(*) FROM (
+        SELECT occurred_at < max(occurred_at) OVER (
+            PARTITION BY lead_id ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS earlier FROM lead_events) WHERE earlier""",
+}
 
 
-def assert_dated_in_order(result: dict) -> None:
-    """The demo's history reads as it happened: each lead's events are dated in the order they
-    were written, the SC's work comes before the mass actions, and no lead taken late escaped a
-    sweep that ran after its deadline without recording the breach."""
-    with duckdb.connect(result["warehouse"], read_only=True) as con:
+def pp_demo(folder: Path, as_of: str, env: dict[str, str], rows: int = 50) -> str:
+    """`pp demo` in a process of its own, as a user runs it: its summary."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("pp")), "demo", "--dir", str(folder), "--rows", str(rows),
+         "--as-of", as_of],
+        env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def scalar(warehouse: Path, sql: str) -> object:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
-        backwards = con.execute(
-            """SELECT count(*) FROM (
-                SELECT occurred_at < max(occurred_at) OVER (
-                    PARTITION BY lead_id ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                ) AS earlier FROM lead_events) WHERE earlier"""
-        ).fetchall()
-        sc_work_ends, mass_actions_start = con.execute(
-            """SELECT max(occurred_at) FILTER (WHERE kind IN ('taken', 'postponed', 'refused')),
-                      min(occurred_at) FILTER (WHERE kind IN ('manager_assigned', 'planned'))
-               FROM lead_events"""
-        ).fetchall()[0]
-        late = con.sql(
-            """SELECT l.lead_id, l.accept_deadline, e.occurred_at AS taken_at,
-                      EXISTS (SELECT 1 FROM sla_breaches b WHERE b.lead_id = l.lead_id) AS breached
-               FROM lead_events e JOIN leads l USING (lead_id)
-               WHERE e.kind = 'taken' AND e.occurred_at > l.accept_deadline"""
-        ).pl()
-    assert backwards == [(0,)]
-    assert sc_work_ends <= mass_actions_start
-    sweeps = [datetime.fromisoformat(result["as_of"]) + timedelta(hours=4), result["sweep_as_of"]]
-    missed = late.filter(
-        ~pl.col("breached")
-        & pl.any_horizontal(
-            (pl.col("accept_deadline") < pl.lit(sweep)) & (pl.lit(sweep) < pl.col("taken_at"))
-            for sweep in map(datetime.fromisoformat, map(str, sweeps))
-        )
-    )
-    assert missed.is_empty(), missed
+        row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
 
 
-@pytest.mark.slow
-@end_to_end
-def test_the_demo_runs_every_step(tmp_path):
-    result = run_demo(workdir=str(tmp_path / "demo"), rows=60, as_of=datetime(2026, 3, 6, 13, 30, tzinfo=UTC))
-    assert set(result["tables"]) == set(SUMMARIES)
-    sources = {row["source"] for row in result["tables"]["feeds"]}
-    assert sources == {*source_rules(), "billing"}  # every Appendix 1 source, SC-created, billing
-    assert result["reingest_changed_nothing"]
-    assert result["breaches_recorded"] > 0
-    assert result["billing"]["leads_completed"] > 0
-    assert result["planned"] > 0
-    assert sum(result["managers_dealt"].values()) > 0
-    assert result["tables"]["quarantine"]
-    assert result["tables"]["merges"]
-    notes = result["notifications"]  # SPEC §8: written as .eml files, there being no SMTP server
-    assert notes["immediate"] > 0
-    assert notes["digest"] > 0
-    assert notes["not_sent"] == 0
-    assert notes["eml_files"] == notes["immediate"] + notes["digest"]
-    assert Path(notes["outbox"]) == tmp_path / "demo" / "outbox"
-    assert_contracts(Path(result["warehouse"]))
-    assert_dated_in_order(result)
+def latest_instants(warehouse: Path) -> dict[str, datetime]:
+    """The latest value of every column that records something that happened, by table.column."""
+    found = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for table in HAPPENED_IN:
+            for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+                if kind.startswith("TIMESTAMP") and (table, column) not in SCHEDULED:
+                    latest = con.execute(f'SELECT max("{column}") FROM {table}').fetchone()
+                    if latest and latest[0] is not None:
+                        found[f"{table}.{column}"] = latest[0]
+    return found
 
 
-@pytest.mark.slow
-@end_to_end
-def test_the_demo_runs_across_the_new_year_holidays(tmp_path):
-    """Started on the last working day of the year, the hot leads' deadlines fall twelve days
-    later, after the mass actions, and the ten days of the distribution are all days off."""
-    start = datetime(2025, 12, 30, 13, 0, tzinfo=UTC)
-    result = run_demo(workdir=str(tmp_path / "demo"), rows=60, as_of=start)
-    assert result["planned"] > 0
-    assert sum(result["managers_dealt"].values()) > 0
-    assert result["taken_on_time"] > 0
-    assert_contracts(Path(result["warehouse"]))
-    assert_dated_in_order(result)
+def assert_a_consistent_world(warehouse: Path, as_of: datetime) -> None:
+    for name, sql in CONTRACTS.items():
+        assert scalar(warehouse, sql) == 0, name
+    later = {column: at for column, at in latest_instants(warehouse).items() if at > as_of}
+    assert not later, later
 
 
-def waiting(deadlines: list[datetime], temperature: str = "hot", first_id: int = 1) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "lead_id": range(first_id, first_id + len(deadlines)),
-            "temperature": temperature,
-            "lead_type": "connection",
-            "accept_deadline": deadlines,
-        },
-        schema_overrides={"accept_deadline": pl.Datetime("us", "UTC")},
-    )
-
-
-def test_only_leads_whose_late_take_comes_before_the_mass_actions_are_taken_late():
-    """Before the New Year holidays a hot deadline is twelve days away: taken two hours past
-    it, the lead's history would end after the mass actions, which would be refused."""
-    when = Timeline.from_start(datetime(2025, 12, 30, 13, 0, tzinfo=UTC))
-    in_time = [when.start + timedelta(hours=3)] * 20
-    after_the_holidays = datetime(2026, 1, 12, 6, tzinfo=UTC)
-    next_morning = datetime(2025, 12, 31, 6, tzinfo=UTC)
-    plan = plan_sc_work(waiting([*in_time, after_the_holidays, next_morning]), when)
-    assert plan["on_time"]["lead_id"].to_list() == list(range(1, 21))
-    assert plan["late"].rows() == [(22, next_morning + TAKEN_LATE_BY)]
-    assert plan["refused"]["lead_id"].to_list() == [21]
-
-
-def test_no_lead_the_hourly_sweep_found_overdue_is_taken_late():
-    """A take two hours past a deadline the hourly sweep passed would hide the breach it records."""
-    when = Timeline.from_start(datetime(2026, 3, 4, 7, 0, tzinfo=UTC))
-    before_the_sweep, at_the_sweep = when.start + timedelta(hours=3), when.hot_sweep
-    plan = plan_sc_work(waiting([before_the_sweep] * 21 + [at_the_sweep]), when)
-    assert plan["late"].rows() == [(22, at_the_sweep + TAKEN_LATE_BY)]
-    assert plan["refused"]["lead_id"].to_list() == [21]
-
-
-def test_the_sc_work_keeps_its_counts_and_its_dates():
-    """Five late, five postponed, three refused, none twice, late takes between the hourly
-    sweep and the mass actions."""
-    when = Timeline.from_start(datetime(2026, 5, 8, 14, 0, tzinfo=UTC))
-    hot = waiting([when.start + timedelta(hours=h) for h in range(3, 100, 2)])
-    plan = plan_sc_work(pl.concat([hot, waiting([when.daily_sweep] * 6, "warm", first_id=100)]), when)
-    assert [plan[kind].height for kind in ("on_time", "late", "postponed", "refused")] == [20, 5, 5, 3]
-    chosen = pl.concat([plan[kind].select("lead_id") for kind in plan])["lead_id"]
-    assert chosen.is_unique().all()
-    taken_at = plan["late"]["taken_at"]
-    assert when.hot_sweep < taken_at.min()
-    assert taken_at.max() <= when.mass_actions
-
-
-@pytest.mark.slow
-def test_pp_demo_never_reaches_the_users_prefect_server(tmp_path):
-    """A real server configured for production never sees the demo's runs: the demo ignores
-    PREFECT_API_URL and the user's Prefect profile (here both name a port nothing listens on)
-    and runs its flows in its own process, writing nothing into the user's Prefect home."""
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, str, Path]:
+    """One real `pp demo` for the module, with a production server configured that it must
+    ignore: PREFECT_API_URL and the user's Prefect profile name a port nothing listens on."""
+    root = tmp_path_factory.mktemp("demo-run")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
-    home = tmp_path / "user-prefect-home"
+    home = root / "user-prefect-home"
     home.mkdir()
-    profiles = home / "profiles.toml"
-    profiles.write_text(
+    (home / "profiles.toml").write_text(
         f'active = "work"\n\n[profiles.work]\nPREFECT_API_URL = "{dead}"\n', encoding="utf-8"
     )
-    env = {**os.environ, "PREFECT_API_URL": dead, "PREFECT_HOME": str(home)}
-    folder = tmp_path / "demo"
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("pp")), "demo", "--dir", str(folder), "--rows", "60",
-         "--as-of", "2026-03-06T16:30:00+03:00"],
-        env=env, capture_output=True, text=True, timeout=900, check=False,
+    folder = root / "demo"
+    summary = pp_demo(folder, AS_OF, {**os.environ, "PREFECT_API_URL": dead, "PREFECT_HOME": str(home)})
+    return folder, summary, home
+
+
+@pytest.mark.slow
+def test_the_demo_lands_in_the_published_targets(demo_run):
+    """Weeks of SC work: network hot compliance 70-95%, one SC clearly failing, conversion of
+    closed leads 20-80%, as the report of the as-of's week computes them."""
+    folder, _, _ = demo_run
+    as_of = datetime.fromisoformat(AS_OF)
+    frames = read_metrics(folder / "pp.duckdb", parse_period("2026-W10"), as_of)
+    hot = frames["sla"].filter(pl.col("temperature") == "hot")
+    in_time, breached = int(hot["taken_in_time"].sum()), int(hot["breached"].sum())
+    assert 70 <= 100 * in_time / (in_time + breached) <= 95
+    assert frames["centres"]["hot_compliance_pct"].drop_nulls().min() < 50
+    totals = summarise(
+        frames["stays"].filter(pl.col("period_start") == parse_period("2026-W10").first_day), []
     )
-    assert done.returncode == 0, done.stderr
+    assert 20 <= totals["conversion_pct"][0] <= 80
+    assert (folder / "report.html").read_text(encoding="utf-8").count("<h2>") > 3
+
+
+@pytest.mark.slow
+def test_the_demo_world_happened_before_its_as_of_and_in_order(demo_run):
+    folder, _, _ = demo_run
+    warehouse = folder / "pp.duckdb"
+    assert_a_consistent_world(warehouse, datetime.fromisoformat(AS_OF))
+    sources = {
+        row[0]
+        for row in duckdb.connect(str(warehouse), read_only=True).sql("SELECT source FROM feeds").fetchall()
+    }
+    assert sources == {*source_rules(), "billing", "activity"}
+    first_feed = scalar(warehouse, "SELECT min(created_at) FROM leads")
+    assert first_feed <= datetime.fromisoformat(AS_OF) - FEEDS_BEFORE_END - timedelta(weeks=WEEKS - 1)
+    for what, sql in {
+        "breaches": "SELECT count(*) FROM sla_breaches",
+        "transfers": "SELECT count(*) FROM lead_transfers",
+        "an exclusion": "SELECT count(*) FROM sanctions",
+        "blocked leads": "SELECT count(*) FROM leads WHERE status = 'blocked'",
+        "paid invoices": "SELECT count(*) FROM leads WHERE status = 'completed' AND invoice_id IS NOT NULL",
+        "refusals": "SELECT count(*) FROM leads WHERE status = 'refused'",
+        "postponements": "SELECT count(*) FROM lead_events WHERE kind = 'postponed'",
+        "managers dealt": "SELECT count(*) FROM lead_events WHERE kind = 'manager_assigned'",
+        "a distribution": "SELECT count(*) FROM leads WHERE planned_on IS NOT NULL",
+        "digests": "SELECT count(*) FROM notifications WHERE kind = 'digest' AND status = 'sent'",
+    }.items():
+        assert scalar(warehouse, sql) > 0, what
+    due_unsent = f"""SELECT count(*) FROM notifications
+        WHERE status <> 'sent' AND next_attempt_at <= TIMESTAMPTZ '{AS_OF}'"""
+    assert scalar(warehouse, due_unsent) == 0
+
+
+@pytest.mark.slow
+def test_the_summary_reads_as_text_and_the_user_prefect_home_is_untouched(demo_run):
+    folder, summary, home = demo_run
+    assert "datetime." not in summary
+    assert "2026-03-06 16:30 +03:00" in summary
+    assert not re.search(r"\{'|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", summary)  # no dicts, no ISO instants
     assert sorted(p.name for p in home.iterdir()) == ["profiles.toml"]
     assert not any(folder.rglob("*.db"))
+    assert (folder / ".prefect").is_dir()
+
+
+@pytest.mark.slow
+def test_the_demo_runs_across_the_new_year_holidays(tmp_path):
+    """The last weeks' feeds arrive on 26 December and 2 and 9 January, the last two in the days
+    off of 2026: hot deadlines fall on 12 January, and the world still holds together."""
+    as_of = "2026-01-13T13:00:00+03:00"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    pp_demo(tmp_path / "demo", as_of, env)
+    warehouse = tmp_path / "demo" / "pp.duckdb"
+    assert_a_consistent_world(warehouse, datetime.fromisoformat(as_of))
+    assert scalar(warehouse, "SELECT count(*) FROM lead_events WHERE kind = 'taken'") > 0
+
+
+def stays(deadlines: list[datetime], arrived: datetime, sc_id: str, temperature: str = "hot") -> pl.DataFrame:
+    n = len(deadlines)
+    return pl.DataFrame(
+        {
+            "lead_id": range(1, n + 1),
+            "sc_id": [sc_id] * n,
+            "temperature": [temperature] * n,
+            "lead_type": ["connection"] * n,
+            "status": ["new"] * n,
+            "inn": ["7707083893"] * n,
+            "kpp": [None] * n,
+            "product": ["extern"] * n,
+            "arrived_at": [arrived] * n,
+            "accept_deadline": deadlines,
+            "taken_at": [None] * n,
+            "manager_id": [None] * n,
+            "manager_sc": [None] * n,
+        },
+        schema_overrides={
+            "arrived_at": pl.Datetime("us", "UTC"),
+            "accept_deadline": pl.Datetime("us", "UTC"),
+            "taken_at": pl.Datetime("us", "UTC"),
+            "kpp": pl.String,
+            "manager_id": pl.String,
+            "manager_sc": pl.String,
+        },
+    )
+
+
+PACES = conduct.manager_paces(
+    pl.DataFrame({"manager_id": ["a-m1", "a-m2", "f-m1"], "sc_id": ["sc-ekb-1", "sc-ekb-1", "sc-tmn-1"]})
+)
+ARRIVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+DEADLINE = ARRIVED + timedelta(hours=3)
+
+
+def late_share(sc_id: str) -> float:
+    first = conduct.first_actions(stays([DEADLINE] * 400, ARRIVED, sc_id), PACES)
+    return float((first["act_at"] > first["accept_deadline"]).mean())
+
+
+def test_a_good_sc_takes_most_hot_leads_in_time_and_the_failing_one_does_not():
+    assert late_share("sc-ekb-1") < 0.15
+    assert late_share("sc-tmn-1") > 0.6
+
+
+def test_managers_of_one_sc_work_at_different_paces():
+    assert PACES.filter(pl.col("sc_id") == "sc-ekb-1")["pace"].to_list() == [
+        conduct.FASTEST_PACE,
+        conduct.SLOWEST_PACE,
+    ]
+
+
+def test_a_window_holds_its_own_actions_each_lead_given_its_manager_first():
+    since, until = ARRIVED, ARRIVED + timedelta(hours=4)
+    rows = conduct.activity_rows(stays([DEADLINE] * 50, ARRIVED, "sc-ekb-1"), PACES, since, until)
+    at = rows["at"].str.to_datetime("%Y-%m-%dT%H:%M:%S%:z")
+    assert ((at > since) & (at <= until)).all()
+    first_rows = rows.group_by("lead_id", maintain_order=True).first()
+    assert (first_rows["action"] == "assign_manager").all()
+    assert rows["activity_id"].is_unique().all()
+
+
+def test_an_action_the_window_start_passed_comes_right_after_it():
+    """A merge made the deadline earlier than the window's start: the lead is taken at once."""
+    since = ARRIVED + timedelta(days=2)
+    rows = conduct.activity_rows(
+        stays([DEADLINE], ARRIVED, "sc-ekb-1"), PACES, since, since + timedelta(hours=4)
+    )
+    assert set(rows["at"]) == {(since + conduct.NEXT_ROW).strftime("%Y-%m-%dT%H:%M:%S+00:00")}
+
+
+def test_an_invoiced_lead_is_billed_after_its_take_and_gets_no_other_action():
+    taken = stays([DEADLINE] * 200, ARRIVED, "sc-ekb-1").with_columns(
+        status=pl.lit("in_work"), taken_at=pl.lit(ARRIVED + timedelta(hours=1), pl.Datetime("us", "UTC"))
+    )
+    until = ARRIVED + timedelta(days=30)
+    billing = conduct.billing_rows(taken, ARRIVED, until)
+    issued = billing.filter(pl.col("event") == "invoice_issued")
+    assert 0 < issued.height < taken.height
+    paid = billing.filter(pl.col("event") == "invoice_paid")
+    assert set(paid["invoice_id"]) <= set(issued["invoice_id"])
+    both = paid.join(issued, on="invoice_id", suffix="_issued")
+    assert (both["event_at"] > both["event_at_issued"]).all()
+    activity = conduct.activity_rows(taken, PACES, ARRIVED, until)
+    invoiced = set(issued["invoice_id"].str.strip_prefix("DEMO-").cast(pl.Int64))
+    assert invoiced.isdisjoint(set(activity["lead_id"]))
+
+
+def test_the_weeks_run_in_time_order_and_end_at_the_as_of():
+    end = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
+    ticks = schedule(end)
+    instants = [t.at for t in ticks]
+    assert instants == sorted(set(instants))
+    assert ticks[-1].at == end
+    assert ticks[-1].billing
+    assert ticks[-1].sweep
+    assert sum(t.feeds for t in ticks) == WEEKS
+    assert [t.week for t in ticks if t.billing][:-1] == list(range(1, WEEKS))
+
+
+def test_instants_read_as_local_times():
+    assert readable(datetime.fromisoformat(AS_OF)) == "2026-03-06 16:30 +03:00"
+    assert readable("2026-03-06T11:30:00+00:00") == "2026-03-06 14:30 +03:00"

@@ -455,3 +455,36 @@ def test_the_page_has_human_headers_totals_rows_and_sc_names(small, tmp_path):
     assert f"<td>sc-msk-1</td><td>{names['sc-msk-1']}</td>" in html
     assert "Definitions" in html
     assert html.count("SLA goal: 90.0%") == 1
+
+
+def test_the_page_lists_leads_about_to_breach_and_leads_waiting_by_reason(small, tmp_path):
+    """SPEC §15 on the page: the new leads overdue first, then by time left, with the deadline
+    on the SC's clock; the leads no SC can take, counted by reason in words."""
+    waiting = pl.DataFrame(
+        {
+            "lead_id": [7, 8],
+            "temperature": ["warm", "warm"],
+            "lead_type": ["connection", "connection"],
+            "status": ["new", "new"],
+            "product": ["extern", "extern"],
+            "region": ["99", "99"],
+            "source": ["call_base", "call_base"],
+            "created_at": [at(5, 9), at(5, 10)],
+            "waiting_reason": ["no_sc_in_region", "no_sc_in_region"],
+        }
+    ).with_columns(pl.col("created_at").cast(UTC_US))
+    with store.transaction(small) as con:
+        store.insert(con, "leads", waiting)
+    frames = read_metrics(small, parse_period("2026-W10"), AS_OF)
+    assert frames["due"].select("lead_id", "overdue").rows() == [(4, True), (5, False)]
+    assert frames["due"]["deadline"][0] == "2026-03-11 09:00 +03:00 (Europe/Moscow)"
+    assert frames["due"]["time_left"][0] == "overdue by 1d 3h 00m"
+    assert frames["waiting"].rows() == [("no_sc_in_region", "no SC serves region 99", 2)]
+    page = tmp_path / "r.html"
+    report(period="2026-W10", out=str(page), as_of=AS_OF, warehouse=str(small))
+    html = page.read_text(encoding="utf-8")
+    titles = re.findall(r"<h2>([^<]*)</h2>", html)
+    assert titles[0].startswith("About to breach")
+    assert titles[1] == "Waiting for an SC, by reason"
+    assert "<td>overdue by 1d 3h 00m</td>" in html
+    assert '<td>no SC serves region 99</td><td class="num">2</td>' in html
