@@ -18,10 +18,10 @@ import pytest
 from demo import conduct
 from demo.flow import FEEDS_BEFORE_END, WEEKS, readable, schedule
 from flows.report import read_metrics
-from schemas.enums import ReasonCode
 from schemas.rules import source_rules
 from tasks.periods import parse_period
 from tasks.report import summarise
+from tests.test_ingest_flow import TABLE_CONTRACTS, assert_contracts
 
 AS_OF = "2026-03-06T16:30:00+03:00"  # a Friday afternoon in Moscow
 # Columns that hold what is planned rather than what happened: they may lie after the as-of.
@@ -36,19 +36,8 @@ SCHEDULED = {
     ("sanctions", "ends_at"),
 }
 HAPPENED_IN = ("leads", "lead_events", "sla_breaches", "notifications", "invoices", "lead_transfers")
-CONTRACTS = {
-    "lead_id unique": "SELECT count(*) - count(DISTINCT lead_id) FROM leads",
-    "one open lead per client x product": """
-        SELECT count(*) FROM (SELECT inn, coalesce(kpp, ''), product FROM leads
-        WHERE status IN ('new', 'in_work') AND inn IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""",
-    "feed counts reconcile": "SELECT count(*) FROM feeds WHERE rows_read <> created + merged + quarantined",
-    "created matches leads": """SELECT count(*) FROM feeds f
-        WHERE source NOT IN ('billing', 'activity')
-          AND created <> (SELECT count(*) FROM leads l WHERE l.feed_id = f.feed_id)""",
-    "assigned leads have arrival and deadline": """SELECT count(*) FROM leads WHERE sc_id IS NOT NULL
-        AND (arrived_at IS NULL OR accept_deadline IS NULL OR accept_deadline <= arrived_at)""",
-    "known reason codes": f"""SELECT count(*) FROM quarantine WHERE reason_code NOT IN
-        ({", ".join(repr(r.value) for r in ReasonCode)})""",
+CONTRACTS = {  # the warehouse's, and what the simulated world itself must keep
+    **TABLE_CONTRACTS,
     "the simulated SC work breaks no rule": """SELECT coalesce(sum(quarantined), 0) FROM feeds
         WHERE source = 'activity'""",
     "lead events dated in the order written": """SELECT count(*) FROM (
@@ -92,8 +81,7 @@ def latest_instants(warehouse: Path) -> dict[str, datetime]:
 
 
 def assert_a_consistent_world(warehouse: Path, as_of: datetime) -> None:
-    for name, sql in CONTRACTS.items():
-        assert scalar(warehouse, sql) == 0, name
+    assert_contracts(warehouse, CONTRACTS)
     later = {column: at for column, at in latest_instants(warehouse).items() if at > as_of}
     assert not later, later
 
