@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from demo.synthetic import synthetic_feed, write_feed
 from flows.ingest import ingest_feed
@@ -54,10 +53,6 @@ def _outcome(warehouse: Path) -> dict[str, list[dict[str, object]]]:
 
 def _feed(frame: pl.DataFrame, path: Path) -> str:
     return str(write_feed(frame.drop("expected_reason", "duplicate_of"), path))
-
-
-def _feed_file(frame: pl.DataFrame, folder: Path) -> str:
-    return str(write_feed(frame, folder / "feed.csv"))
 
 
 def _ingest_sequence(warehouse: Path, folder: Path) -> None:
@@ -111,31 +106,3 @@ def test_the_pinned_rows_cover_every_path_of_the_write():
     feeds = golden["feeds"]
     assert all(f["rows_read"] == f["created"] + f["merged"] + f["quarantined"] for f in feeds)
     assert sum(f["merged"] for f in feeds) > 0
-
-
-def test_a_batch_that_fails_its_checks_ahead_fails_the_feed_and_writes_nothing(
-    warehouse, tmp_path, monkeypatch
-):
-    """The next batch is read and checked while the current one is written: a failure there
-    still fails the command, and the batches already written roll back with it."""
-    import flows.ingest as ingest_module
-
-    real = ingest_module.check_batch
-    checked: list[int] = []
-
-    def fail_on_third_batch(batch: pl.DataFrame, ctx: ingest_module.BatchContext):
-        checked.append(batch.height)
-        if len(checked) == 3:
-            raise RuntimeError("unreadable batch")
-        return real(batch, ctx)
-
-    monkeypatch.setattr(ingest_module, "check_batch", fail_on_third_batch)
-    monkeypatch.setenv("PP_BATCH_ROWS", "25")
-    feed = synthetic_feed("call_base", 100, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=5)
-    with pytest.raises(RuntimeError, match="unreadable batch"):
-        ingest_feed(
-            path=_feed_file(feed, tmp_path), source="call_base", as_of=AS_OF, warehouse=str(warehouse)
-        )
-    assert len(checked) == 3
-    written = query(warehouse, "SELECT (SELECT count(*) FROM leads) + (SELECT count(*) FROM feeds) AS n")
-    assert written["n"].item() == 0
