@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,20 +125,13 @@ class BatchContext:
     digest_hour: int
 
 
-@dataclass(frozen=True)
-class CheckedBatch:
-    """A batch as read, split into the rows that passed the row checks and the refused ones:
-    what needs no warehouse, so it is done ahead (`_checked_ahead`)."""
+@pipeline_task(name="ingest-batch", cache_policy=NONE)
+def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) -> Counter[str]:
+    """One bounded batch through validate → classify → deduplicate → assign → deadlines → write.
 
-    batch: pl.DataFrame
-    valid: pl.DataFrame
-    malformed: pl.DataFrame  # quarantine reasons (row_number, reason_code, detail)
-    invalid: pl.DataFrame  # likewise
-
-
-def check_batch(batch: pl.DataFrame, ctx: BatchContext) -> CheckedBatch:
-    """Split off the malformed rows and validate the others (SPEC §5.1), pure."""
-    request = ctx.request
+    The batch is the unit of a Prefect task; it returns only counts, because Prefect keeps
+    every task's result for the whole flow run and frames would pile up in memory."""
+    request, as_of = ctx.request, ctx.as_of
     rows, malformed = split_malformed(batch)
     if request.product is not None:
         rows = rows.with_columns(pl.col("product").fill_null(request.product))
@@ -148,36 +139,9 @@ def check_batch(batch: pl.DataFrame, ctx: BatchContext) -> CheckedBatch:
         rows,
         rule=request.rule,
         known_products=ctx.products,
-        default_event_at=ctx.as_of,
+        default_event_at=as_of,
         naive_timezone=ctx.naive_timezone,
     )
-    return CheckedBatch(batch, valid, malformed, invalid)
-
-
-def _checked_ahead(batches: Iterator[pl.DataFrame], ctx: BatchContext) -> Iterator[CheckedBatch]:
-    """The batches, each read and checked in a worker thread while the one before it goes
-    through the warehouse: polars' work on batch k+1 overlaps DuckDB's writes of batch k.
-    One batch ahead, no more, so memory stays bounded; a failure surfaces in its turn."""
-
-    def next_checked() -> CheckedBatch | None:
-        batch = next(batches, None)
-        return None if batch is None else check_batch(batch, ctx)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as worker:
-        pending = worker.submit(next_checked)
-        while (checked := pending.result()) is not None:
-            pending = worker.submit(next_checked)
-            yield checked
-
-
-@pipeline_task(name="ingest-batch", cache_policy=NONE)
-def ingest_batch(con: store.Connection, checked: CheckedBatch, ctx: BatchContext) -> Counter[str]:
-    """One checked batch through classify → deduplicate → assign → deadlines → write.
-
-    The batch is the unit of a Prefect task; it returns only counts, because Prefect keeps
-    every task's result for the whole flow run and frames would pile up in memory."""
-    request, as_of = ctx.request, ctx.as_of
-    batch, valid, malformed, invalid = checked.batch, checked.valid, checked.malformed, checked.invalid
     usage = repo.client_usage(con, valid.select("inn", "product"), as_of)
     classified, refused = classify_rows(valid, usage, rule=request.rule, as_of=as_of)
 
@@ -392,10 +356,9 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
     with progress_artifact(
         "ingest-progress", f"ingest {printable(name)}", expected_rows(request.layout.path)
     ):
-        batches = read_batches(request.layout, batch_rows=settings.batch_rows)
-        for checked in _checked_ahead(batches, ctx):
-            totals.update(ingest_batch(con, checked, ctx))
-            progress.advance("rows", checked.batch.height)
+        for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
+            totals.update(ingest_batch(con, batch, ctx))
+            progress.advance("rows", batch.height)
     if totals["rows_read"] == 0:
         raise PipelineError(f"{name} has a header but no data rows")
     summary = FeedSummary(
