@@ -1,5 +1,5 @@
-"""What the benchmarks share: a scratch folder, a measurement in a fresh process, Prefect's
-start-up timed apart from the work measured."""
+"""What the benchmarks share: a scratch folder, a measurement in a fresh process, whether a
+Prefect server would record the flows measured, Prefect's own start-up timed apart."""
 
 from __future__ import annotations
 
@@ -35,9 +35,18 @@ def measure_in_child(script: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def server_configured() -> bool:
+    """A Prefect server the pipeline's flows would run on (flows/engine.py); without one they
+    run directly, as a `pp` command runs them."""
+    from flows.engine import server_configured as configured
+
+    return configured()
+
+
 def prefect_start_seconds() -> float:
-    """Run an empty flow: the first flow of a process pays for Prefect's start-up, which the
-    measurements report apart."""
+    """Run an empty plain Prefect flow: without a server it starts a temporary one, which the
+    pipeline's own flows skip (flows/engine.py), so this start-up is no part of a `pp`
+    command; a measurement that reports it reports it apart."""
     from prefect import flow
 
     import flows  # noqa: F401  (Prefect's offline defaults)
