@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/ingest.py --rows 200000 --existing 200000
 	$(BIN)/python bench/sweep.py --leads 1000000
+	$(BIN)/python bench/activity.py
+	$(BIN)/python bench/latency.py --repeat 3
 
 clean:                           # the environment only: data/ holds the warehouse and what users saved
 	rm -rf $(VENV)
