@@ -296,8 +296,8 @@ def apply_transfers(
     SC: their old connection bookings end, the move is kept in `lead_transfers` (`transfers`)
     and in each lead's history, with the `note` a principal gave."""
     with staged(moved=moved.select("lead_id", "to_sc", "arrived_at", "accept_deadline")) as files:
-        run(con, sql("apply_transfers"), files)
-        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+        run_script(con, sql("apply_transfers"), files)
+        run_script(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
     insert(con, "lead_transfers", transfers)
     noted = [] if note is None else [pl.lit(note, pl.String).alias("note")]
     record_events(
@@ -624,7 +624,7 @@ def remove_lead(
         },
     )
     with staged(moved=pl.DataFrame({"lead_id": [lead_id]}, schema={"lead_id": pl.Int64})) as files:
-        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+        run_script(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
 
 
 # Quarantine given back to the file's owner (`pp quarantine`).
