@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,9 +75,19 @@ def calendar_years(con: Connection) -> pl.DataFrame:
 
 
 def unconfirmed_deadlines(con: Connection, *, feed_id: int | None = None) -> int:
-    """Leads still `new` whose working-time deadline falls in an unconfirmed calendar year."""
+    """Leads still `new` whose working-time deadline falls in an unconfirmed calendar year;
+    none to look for when every recorded year is confirmed."""
+    first_year = scalar(con, "SELECT min(year) FROM calendar_years WHERE NOT confirmed")
+    if first_year is None:
+        return 0
     working_time = [t.value for t, term in SLA_TERMS.items() if term.working_minutes is not None]
-    params = {"new": Status.NEW.value, "temperatures": working_time, "feed_id": feed_id}
+    params = {
+        "new": Status.NEW.value,
+        "temperatures": working_time,
+        "feed_id": feed_id,
+        # a day before 1 January UTC: no zone is that far ahead of UTC
+        "unconfirmed_from": datetime(int(first_year), 1, 1, tzinfo=UTC) - timedelta(days=1),
+    }
     return int(scalar(con, sql("unconfirmed_deadlines"), params))
 
 
@@ -296,8 +306,8 @@ def apply_transfers(
     SC: their old connection bookings end, the move is kept in `lead_transfers` (`transfers`)
     and in each lead's history, with the `note` a principal gave."""
     with staged(moved=moved.select("lead_id", "to_sc", "arrived_at", "accept_deadline")) as files:
-        run(con, sql("apply_transfers"), files)
-        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+        run_script(con, sql("apply_transfers"), files)
+        run_script(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
     insert(con, "lead_transfers", transfers)
     noted = [] if note is None else [pl.lit(note, pl.String).alias("note")]
     record_events(
@@ -624,7 +634,7 @@ def remove_lead(
         },
     )
     with staged(moved=pl.DataFrame({"lead_id": [lead_id]}, schema={"lead_id": pl.Int64})) as files:
-        run(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
+        run_script(con, sql("end_lead_bookings"), {"as_of": as_of, **files})
 
 
 # Quarantine given back to the file's owner (`pp quarantine`).

@@ -2,12 +2,12 @@
 -- another SC. Not moved: temperatures outside $temperatures (cold never, §6), a client booked
 -- at the lead's SC by invoice or paid period, a client a sanction gave to that SC (§9.1.4).
 -- `barred`: the lead's SC and every SC it was taken from for a breach (no ping-pong).
--- Reads `overdue` (overdue_leads.sql).
-WITH movable AS (
+-- Reads `overdue` (overdue_leads.sql), and of `leads` only the rows it names.
+WITH movable AS MATERIALIZED (
     SELECT l.lead_id, l.inn, l.kpp, l.product, l.region, l.lead_type, l.temperature, l.sc_id,
            l.accept_deadline
     FROM overdue o
-    JOIN leads l ON l.lead_id = o.lead_id
+    JOIN leads l ON l.rowid = o.row_id
     WHERE list_contains($temperatures, o.temperature)
 ),
 pinned AS (
