@@ -143,6 +143,11 @@ def _print_version(requested: bool) -> None:
         raise typer.Exit()
 
 
+# Commands that never talk to a Prefect server: they are not flows (and the demo keeps to
+# itself), so a configured server is neither checked nor needed for them.
+WITHOUT_SERVER = frozenset({"init", "lead", "leads", "sanction", "quarantine", "calendar", "demo"})
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -159,7 +164,7 @@ def _options(
     if ctx.resilient_parsing or "--help" in sys.argv:
         return
     load_settings(warehouse=warehouse)  # every PP_* setting is checked before any work starts
-    if ctx.invoked_subcommand != "demo":  # the demo keeps to a Prefect home of its own
+    if ctx.invoked_subcommand not in WITHOUT_SERVER:
         _check_prefect_server()
     if not verbose:
         # Run logs go to the Prefect server (the UI, the API); the terminal gets warnings and

@@ -1,6 +1,7 @@
 """One writer at a time (DuckDB admits one writer per file): a second writing run waits for
-the first and says so, instead of failing on the file lock; both succeed. A server without
-the `warehouse-write` limit is refused in one line rather than letting writers through."""
+the first and says so, instead of failing on the file lock; both succeed. A flow run on a
+server without the `warehouse-write` limit is refused in one line rather than let through; a
+single-lead command writes under the lock file alone."""
 
 from __future__ import annotations
 
@@ -37,18 +38,13 @@ def _feed(tmp_path: Path, name: str, inns: list[str]) -> Path:
     return path
 
 
+def _ingest_args(warehouse: Path, feed: Path) -> list[str]:
+    return ["--warehouse", str(warehouse), "ingest", str(feed), "--source", "call_base",
+            "--as-of", "2026-03-02T09:00:00+03:00"]  # fmt: skip
+
+
 def _ingest(warehouse: Path, feed: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return start(
-        "--warehouse",
-        str(warehouse),
-        "ingest",
-        str(feed),
-        "--source",
-        "call_base",
-        "--as-of",
-        "2026-03-02T09:00:00+03:00",
-        env=env,
-    )
+    return start(*_ingest_args(warehouse, feed), env=env)
 
 
 def _leads(warehouse: Path) -> int:
@@ -95,13 +91,37 @@ def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path, write_lim
     assert _leads(warehouse) == 4
 
 
-def test_a_server_without_the_write_limit_is_refused_in_one_line(warehouse, monkeypatch):
-    from prefect.settings import PREFECT_API_URL
+def test_a_server_without_the_write_limit_is_refused_in_one_line(warehouse):
+    from prefect import flow
 
-    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
-    with pytest.raises(PipelineError) as refused, store.write_lock(warehouse):
-        pytest.fail("wrote without the slot")
+    @flow(name="writes")
+    def writes() -> None:
+        with store.write_lock(warehouse):
+            pytest.fail("wrote without the slot")
+
+    with pytest.raises(PipelineError) as refused:
+        writes()
     message = str(refused.value)
     assert "\n" not in message
     assert "no global concurrency limit 'warehouse-write'" in message
     assert "pp server setup" in message
+
+
+def test_a_single_lead_command_writes_under_the_lock_file_alone(monkeypatch, capsys, warehouse, tmp_path):
+    """A command that is no flow neither needs nor asks the server: it works with the
+    server's limit missing, and with no server answering at all."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.support import run
+
+    feed = _feed(tmp_path, "a.csv", ["7707083893"])
+    with temporary_settings(updates={PREFECT_API_URL: None}):  # the lead to act on, loaded directly
+        code, _, err = run(monkeypatch, capsys, *_ingest_args(warehouse, feed))
+    assert code == 0, err
+    actions = (["take", "--contact", "call"], ["stage", "--stage", "offer_made"])
+    for server, action in zip((str(PREFECT_API_URL.value()), "http://127.0.0.1:9/api"), actions, strict=True):
+        monkeypatch.setenv("PREFECT_API_URL", server)
+        code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "lead", action[0], "1",
+                             *action[1:], "--as-of", "2026-03-02T10:00:00+03:00")  # fmt: skip
+        assert code == 0, err
+        assert out == "lead 1 is in_work\n"

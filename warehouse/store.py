@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -81,14 +82,14 @@ def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Co
 
 @contextmanager
 def write_lock(path: Path) -> Iterator[None]:
-    """One writer at a time: a Prefect global concurrency slot (`warehouse-write`) when a
-    server is configured (`PREFECT_API_URL`), so runs on many workers queue in Prefect, and
-    always a lock file beside the warehouse, so local commands queue too. A second writer
+    """One writer at a time: a Prefect global concurrency slot (`warehouse-write`) inside a
+    flow run a server records, so runs on many workers queue in Prefect, and always a lock
+    file beside the warehouse, which every writer takes, so commands queue too. A second writer
     waits its turn and says so, instead of failing on DuckDB's file lock. A server without
     the limit is a setup error: Prefect would otherwise let every writer through."""
     with ExitStack() as held:
-        if server := os.environ.get("PREFECT_API_URL"):
-            _take_write_slot(held, server)
+        if _in_recorded_run():
+            _take_write_slot(held)
         lock = FileLock(f"{path}.lock")
         try:
             lock.acquire(timeout=0)
@@ -104,11 +105,22 @@ def write_lock(path: Path) -> Iterator[None]:
         yield
 
 
-def _take_write_slot(held: ExitStack, server: str) -> None:
+def _in_recorded_run() -> bool:
+    """Inside a flow run a Prefect server records. Prefect is loaded by then; a command that is
+    not a flow (a single-lead action, a sanction) never loads it, and its write of a few
+    milliseconds queues on the lock file alone."""
+    context = sys.modules.get("prefect.context")
+    return context is not None and context.FlowRunContext.get() is not None
+
+
+def _take_write_slot(held: ExitStack) -> None:
     """The `warehouse-write` slot for as long as `held` lasts; a limit the server lacks, or a
     server that does not answer, is one line saying how to fix it."""
     from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
     from prefect.concurrency.sync import concurrency
+    from prefect.settings import PREFECT_API_URL
+
+    server = PREFECT_API_URL.value()
 
     try:
         held.enter_context(concurrency(WRITE_SLOT, occupy=1, strict=True))
