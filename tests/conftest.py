@@ -41,11 +41,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:
     """A Prefect server for the session (its database in the session's PREFECT_HOME): its API URL."""
+    from prefect.client.orchestration import get_client
     from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from warehouse import store
 
     server = SubprocessASGIServer()
     server.start(timeout=180)
     try:
+        # as `pp server setup` leaves a server: recorded runs take the `warehouse-write` slot
+        with (
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+            get_client(sync_client=True) as client,
+        ):
+            client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
         yield server.api_url
     finally:
         server.stop()
@@ -78,17 +88,3 @@ def warehouse(tmp_path: Path, warehouse_template: Path) -> Path:
     path = tmp_path / "pp.duckdb"
     shutil.copyfile(warehouse_template, path)
     return path
-
-
-@pytest.fixture
-def write_limit(prefect_server: None) -> Iterator[None]:
-    """The `warehouse-write` limit on the session's server, as `pp server setup` leaves it:
-    runs given the server's URL take it, and refuse to write without it."""
-    from prefect.client.orchestration import get_client
-
-    from warehouse import store
-
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
-        yield
-        client.delete_global_concurrency_limit_by_name(store.WRITE_SLOT)

@@ -9,6 +9,8 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -20,7 +22,6 @@ from tests.support import start
 from warehouse import store
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
-
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -52,7 +53,7 @@ def _leads(warehouse: Path) -> int:
         return con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
 
 
-def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse, tmp_path, write_limit):
+def test_a_writer_waits_for_the_one_holding_the_warehouse_and_says_so(warehouse, tmp_path):
     lock = FileLock(f"{warehouse}.lock")
     lock.acquire()
     run = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893"]), _env(tmp_path))
@@ -81,7 +82,7 @@ def _stderr_until(run: subprocess.Popen[str], text: str, *, seconds: float) -> s
     return said.decode(errors="replace")
 
 
-def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path, write_limit):
+def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path):
     env = _env(tmp_path)
     first = _ingest(warehouse, _feed(tmp_path, "a.csv", ["7707083893", "7736050003"]), env)
     second = _ingest(warehouse, _feed(tmp_path, "b.csv", ["7702070139", "7710140679"]), env)
@@ -91,8 +92,28 @@ def test_two_concurrent_writing_runs_both_succeed(warehouse, tmp_path, write_lim
     assert _leads(warehouse) == 4
 
 
+@contextmanager
+def _without_the_write_limit() -> Iterator[None]:
+    """The session's server as one nobody ran `pp server setup` on, for the block."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.delete_global_concurrency_limit_by_name(store.WRITE_SLOT)
+    try:
+        yield
+    finally:
+        with get_client(sync_client=True) as client:
+            client.upsert_global_concurrency_limit_by_name(store.WRITE_SLOT, 1)
+
+
 def test_a_server_without_the_write_limit_is_refused_in_one_line(warehouse):
     from prefect import flow
+
+    with _without_the_write_limit():
+        _refused_without_the_slot(warehouse, flow)
+
+
+def _refused_without_the_slot(warehouse: Path, flow) -> None:
 
     @flow(name="writes")
     def writes() -> None:
@@ -119,9 +140,11 @@ def test_a_single_lead_command_writes_under_the_lock_file_alone(monkeypatch, cap
         code, _, err = run(monkeypatch, capsys, *_ingest_args(warehouse, feed))
     assert code == 0, err
     actions = (["take", "--contact", "call"], ["stage", "--stage", "offer_made"])
-    for server, action in zip((str(PREFECT_API_URL.value()), "http://127.0.0.1:9/api"), actions, strict=True):
-        monkeypatch.setenv("PREFECT_API_URL", server)
-        code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "lead", action[0], "1",
-                             *action[1:], "--as-of", "2026-03-02T10:00:00+03:00")  # fmt: skip
-        assert code == 0, err
-        assert out == "lead 1 is in_work\n"
+    servers = (str(PREFECT_API_URL.value()), "http://127.0.0.1:9/api")
+    with _without_the_write_limit():
+        for server, action in zip(servers, actions, strict=True):
+            monkeypatch.setenv("PREFECT_API_URL", server)
+            code, out, err = run(monkeypatch, capsys, "--warehouse", str(warehouse), "lead", action[0], "1",
+                                 *action[1:], "--as-of", "2026-03-02T10:00:00+03:00")  # fmt: skip
+            assert code == 0, err
+            assert out == "lead 1 is in_work\n"

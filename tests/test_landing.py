@@ -488,7 +488,7 @@ def test_a_missing_landing_folder_is_one_line(monkeypatch, capsys, warehouse, tm
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("write_limit")
+@pytest.mark.usefixtures("prefect_server")
 def test_two_runs_at_once_take_each_file_once(warehouse, tmp_path):
     from prefect.settings import PREFECT_API_URL
 
