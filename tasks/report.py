@@ -387,13 +387,14 @@ def tiles(
     return found
 
 
-def about_to_breach(due: pl.DataFrame | None) -> pl.DataFrame:
+def about_to_breach(due: pl.DataFrame | None, as_of: datetime) -> pl.DataFrame:
     """SPEC §15 at the report's as-of, from `leads_due.sql`'s rows (overdue first, then by
-    time left): each lead's SC, temperature, deadline on the SC's clock, time left in words and
-    manager."""
+    time left) of the leads that had arrived by then: each lead's SC, temperature, deadline on
+    the SC's clock, time left in words and manager."""
     if due is None or due.is_empty():
         return pl.DataFrame(schema=DUE_SCHEMA)
-    return with_local_moments(due, ["accept_deadline"]).select(
+    arrived = due.filter(pl.col("arrived_at") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
+    return with_local_moments(arrived, ["accept_deadline"]).select(
         "lead_id",
         "sc_id",
         "sc_name",
@@ -407,13 +408,15 @@ def about_to_breach(due: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def waiting_by_reason(waiting: pl.DataFrame | None) -> pl.DataFrame:
-    """The open leads no SC can take yet (`waiting_list.sql`), counted by reason and by the
-    sentence that says it (naming the region and product), most first."""
+def waiting_by_reason(waiting: pl.DataFrame | None, as_of: datetime) -> pl.DataFrame:
+    """The open leads no SC can take yet (`waiting_list.sql`) that had come in by the as-of,
+    counted by reason and by the sentence that says it (naming the region and product), most
+    first."""
     if waiting is None or waiting.is_empty():
         return pl.DataFrame(schema=WAITING_SCHEMA)
     return (
-        waiting.with_columns(waiting_sentence())
+        waiting.filter(pl.col("created_at") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
+        .with_columns(waiting_sentence())
         .group_by(pl.col("waiting_reason").fill_null("undecided"), why=pl.col("reason").fill_null(UNDECIDED))
         .agg(leads=pl.len().cast(pl.Int64))
         .sort(["leads", "waiting_reason", "why"], descending=[True, False, False])
@@ -460,8 +463,8 @@ def report_tables(
         "funnel": summarise(now, ["temperature"]).select(funnel_columns),
         "conversion": conversion_table(now),
         "notifications": notifications,
-        "due": about_to_breach(due),
-        "waiting": waiting_by_reason(waiting),
+        "due": about_to_breach(due, as_of),
+        "waiting": waiting_by_reason(waiting, as_of),
     }
 
 

@@ -163,18 +163,6 @@ def test_the_summary_reads_as_text_and_the_user_prefect_home_is_untouched(demo_r
     assert (folder / ".prefect").is_dir()
 
 
-@pytest.mark.slow
-def test_the_demo_runs_across_the_new_year_holidays(tmp_path):
-    """The last weeks' feeds arrive on 26 December and 2 and 9 January, the last two in the days
-    off of 2026: hot deadlines fall on 12 January, and the world still holds together."""
-    as_of = "2026-01-13T13:00:00+03:00"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
-    pp_demo(tmp_path / "demo", as_of, env)
-    warehouse = tmp_path / "demo" / "pp.duckdb"
-    assert_a_consistent_world(warehouse, datetime.fromisoformat(as_of))
-    assert scalar(warehouse, "SELECT count(*) FROM lead_events WHERE kind = 'taken'") > 0
-
-
 def stays(deadlines: list[datetime], arrived: datetime, sc_id: str, temperature: str = "hot") -> pl.DataFrame:
     n = len(deadlines)
     return pl.DataFrame(

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -462,15 +462,15 @@ def test_the_page_lists_leads_about_to_breach_and_leads_waiting_by_reason(small,
     on the SC's clock; the leads no SC can take, counted by reason in words."""
     waiting = pl.DataFrame(
         {
-            "lead_id": [7, 8],
-            "temperature": ["warm", "warm"],
-            "lead_type": ["connection", "connection"],
-            "status": ["new", "new"],
-            "product": ["extern", "extern"],
-            "region": ["99", "99"],
-            "source": ["call_base", "call_base"],
-            "created_at": [at(5, 9), at(5, 10)],
-            "waiting_reason": ["no_sc_in_region", "no_sc_in_region"],
+            "lead_id": [7, 8, 9],
+            "temperature": ["warm", "warm", "warm"],
+            "lead_type": ["connection", "connection", "connection"],
+            "status": ["new", "new", "new"],
+            "product": ["extern", "extern", "extern"],
+            "region": ["99", "99", "99"],
+            "source": ["call_base", "call_base", "call_base"],
+            "created_at": [at(5, 9), at(5, 10), AS_OF + timedelta(days=1)],  # the last: after the as-of
+            "waiting_reason": ["no_sc_in_region", "no_sc_in_region", "no_sc_in_region"],
         }
     ).with_columns(pl.col("created_at").cast(UTC_US))
     with store.transaction(small) as con:
