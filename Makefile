@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/pp demo
 
 # Test modules run whole on one of the workers (loadscope): a module's server starts once.
-# Three workers on two cores: the flow tests spend most of their time waiting on Prefect.
+# Three workers on two cores: the flow tests spend much of their time waiting on processes.
 PYTEST := $(BIN)/pytest -q -n $(or $(PYTEST_WORKERS),3) --dist loadscope
 
 test: $(STAMP) chromium lint

@@ -32,10 +32,12 @@ END_TO_END = frozenset({"prefect_server", "warehouse", "warehouse_template"})
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that run on a warehouse (flows and commands end to end, recorded on the session's
     Prefect server or run directly) are marked `flow`: the inner loop (`make test-fast`) keeps
-    the pure ones and leaves these and the `slow` ones to `make test`."""
+    the pure ones and leaves these and the `slow` ones to `make test`. The `slow` ones come
+    first, so that pytest-xdist starts the longest modules before the short ones."""
     for item in items:
         if END_TO_END & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.flow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

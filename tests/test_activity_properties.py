@@ -46,7 +46,7 @@ def _state(warehouse: Path) -> tuple[list, list, list]:
         )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_a_file_ends_where_the_same_actions_one_by_one_end(steps, warehouse_template):
     with tempfile.TemporaryDirectory() as folder:
