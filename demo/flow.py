@@ -545,8 +545,12 @@ def print_demo_summary(console: Console, result: dict[str, Any]) -> None:
         f"{sanction_line}\n"
         f"{result['invoiced_elsewhere']} clients were invoiced by another SC after their lead's booking "
         f"ended; the booking sweep blocked {result['leads_blocked']} stale leads.\n"
-        f"Re-ingesting the call base changed nothing: {result['reingest_changed_nothing']}.\n"
-        f"Notifications (SPEC §8): {notes['immediate']:,} immediate messages for hot leads and "
+        + (
+            "Re-ingesting the call base changed nothing.\n"
+            if result["reingest_changed_nothing"]
+            else "Re-ingesting the call base CHANGED the warehouse: a defect, please report it.\n"
+        )
+        + f"Notifications (SPEC §8): {notes['immediate']:,} immediate messages for hot leads and "
         f"{notes['digest']:,} daily digests, written as {notes['eml_files']:,} .eml files to "
         f"{notes['outbox']} "
         "(no SMTP server in the demo: open them with a mail client).\n"

@@ -158,6 +158,8 @@ def test_the_summary_reads_as_text_and_the_user_prefect_home_is_untouched(demo_r
     assert "datetime." not in summary
     assert "2026-03-06 16:30 +03:00" in summary
     assert not re.search(r"\{'|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", summary)  # no dicts, no ISO instants
+    assert not re.search(r"\b(True|False|None)\b", summary)  # no Python values either
+    assert "Re-ingesting the call base changed nothing." in summary
     assert sorted(p.name for p in home.iterdir()) == ["profiles.toml"]
     assert not any(folder.rglob("*.db"))
     assert (folder / ".prefect").is_dir()
