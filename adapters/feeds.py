@@ -179,6 +179,16 @@ def inspect_feed(path: Path, spec: ColumnSpec = LEAD_FEED) -> FeedLayout:
     return FeedLayout(path, suffix, encoding, delimiter, tuple(headers), mapping, spec, skipped)
 
 
+def require_columns(layout: FeedLayout, missing: list[str]) -> None:
+    """A file without columns its kind needs (`missing`, in words) fails in one line that names
+    them and the headers it has."""
+    if missing:
+        raise PipelineError(
+            f"{layout.path.name}: required column(s) missing: {'; '.join(missing)}; "
+            f"found {', '.join(layout.headers) or 'no header'}"
+        )
+
+
 @contextmanager
 def _temporary_file(suffix: str) -> Iterator[tuple[int, Path]]:
     fd, name = tempfile.mkstemp(suffix=suffix, prefix="pp-feed-")

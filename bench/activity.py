@@ -81,20 +81,10 @@ def prepare(workdir: Path, actions: int, leads: int) -> tuple[Path, Path]:
         reason=pl.when(pl.col("action") == "refuse").then(pl.lit("no budget")),
         manager_id=pl.when(pl.col("action") == "assign_manager").then(pl.lit("msk-1-m1")),
     )
+    from tasks.activity import ACTIVITY_FEED
+
     feed = workdir / "activity.csv"
-    rows.sample(fraction=1.0, shuffle=True, seed=3).select(
-        "activity_id",
-        "lead_id",
-        "action",
-        "at",
-        "contact",
-        "until",
-        "stage",
-        "invoice_id",
-        "comment",
-        "reason",
-        "manager_id",
-    ).write_csv(feed)
+    rows.sample(fraction=1.0, shuffle=True, seed=3).select(ACTIVITY_FEED.columns).write_csv(feed)
     return warehouse, feed
 
 

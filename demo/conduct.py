@@ -35,19 +35,6 @@ REFUSALS = (
     "the decision moved to the head office",
 )
 CLOSING_COMMENT = "the client's question is solved"
-ACTIVITY_COLUMNS = (
-    "activity_id",
-    "lead_id",
-    "action",
-    "at",
-    "contact",
-    "until",
-    "stage",
-    "invoice_id",
-    "comment",
-    "reason",
-    "manager_id",
-)
 _MICROS_PER_HOUR = 3_600_000_000
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 from prefect.cache_policies import NONE
 
-from adapters.feeds import file_sha256, inspect_feed, read_batches
+from adapters.feeds import file_sha256, inspect_feed, read_batches, require_columns
 from flows import progress
 from flows.engine import pipeline_flow, pipeline_task
 from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
@@ -42,12 +42,7 @@ def check_activity_file(path: Path, *, warehouse: Path) -> FeedLayout:
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
     layout = inspect_feed(path, ACTIVITY_FEED)
-    missing = [c for c in REQUIRED if c not in layout.present]
-    if missing:
-        raise PipelineError(
-            f"{path.name}: required column(s) missing: {', '.join(missing)}; "
-            f"found {', '.join(layout.headers) or 'no header'}"
-        )
+    require_columns(layout, [c for c in REQUIRED if c not in layout.present])
     return layout
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 from prefect.cache_policies import NONE
 
-from adapters.feeds import file_sha256, inspect_feed, read_batches
+from adapters.feeds import file_sha256, inspect_feed, read_batches, require_columns
 from flows import progress
 from flows.engine import pipeline_flow, pipeline_task
 from flows.notify import send_immediate
@@ -103,12 +103,7 @@ def check_feed(
         "inn": rule.requires_inn and "inn" not in layout.present,
         "temperature": rule.temperature is None and "temperature" not in layout.present,
     }
-    missing = [name for name, absent in needed.items() if absent]
-    if missing:
-        raise PipelineError(
-            f"{path.name}: required column(s) missing: {'; '.join(missing)}; "
-            f"found {', '.join(layout.headers) or 'no header'}"
-        )
+    require_columns(layout, [name for name, absent in needed.items() if absent])
     return FeedRequest(layout, rule, product, sc_id, file_sha256(path))
 
 

@@ -15,23 +15,12 @@ import duckdb
 from flows.activity import apply_activity
 from flows.landing import ingest_landing
 from schemas.enums import ActivityReason
+from tasks.activity import ACTIVITY_FEED
 from tests.support import query, refused, run
 
 T0 = datetime(2026, 3, 10, 6, tzinfo=UTC)  # 09:00 in Moscow
 AS_OF = datetime(2026, 4, 1, tzinfo=UTC)
-HEADER = (
-    "activity_id",
-    "lead_id",
-    "action",
-    "at",
-    "contact",
-    "until",
-    "stage",
-    "invoice_id",
-    "comment",
-    "reason",
-    "manager_id",
-)
+HEADER = ACTIVITY_FEED.columns
 LEADS = [  # lead_id, type, status, SC
     (1, "connection", "new", "sc-msk-1"),
     (2, "service", "in_work", "sc-msk-1"),

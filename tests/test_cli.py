@@ -43,7 +43,7 @@ def test_init_creates_and_is_idempotent(monkeypatch, capsys, tmp_path):
         (["lead", "postpone", "1", "--until", "tomorrow"], "--until 'tomorrow' is not an ISO 8601 instant"),
         (["init", "--reference", "{tmp}/nowhere"], "reference directory"),
         (["managers", "assign", "--sc", "sc-msk-1", "--counts", "m1"], "expected MANAGER=N pairs"),
-        (["billing", "{feed}"], "required column(s) missing: event, sc_id"),
+        (["billing", "{feed}"], "required column(s) missing: event; sc_id"),
         (["sanction", "exclude", "--sc", "sc-msk-1"], "--until-quarter-end or --forever"),
         (["sanction", "exclude", "--sc", "sc-nowhere", "--forever"], "service centre 'sc-nowhere' is not"),
         (["sanction", "close-product", "--sc", "sc-msk-1", "--product", "abacus"], "product 'abacus' is not"),
