@@ -21,7 +21,15 @@ from rich.console import Console
 from rich.table import Table
 
 from demo import conduct, queries
-from demo.marker import DEMO_GENERATOR, DEMO_MARKER, PREFECT_HOME_DIR, claim_folder
+from demo.marker import (
+    DEFAULT_WEEKS,
+    DEMO_GENERATOR,
+    DEMO_MARKER,
+    MAX_WEEKS,
+    MIN_WEEKS,
+    PREFECT_HOME_DIR,
+    claim_folder,
+)
 from demo.queries import SUMMARIES
 from demo.synthetic import synthetic_feed, write_feed
 from flows import progress
@@ -69,7 +77,6 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
     DemoFeed("upsell_base", "upsell_base.csv", from_clients=True),
     DemoFeed("sc_created", "sc_created.csv"),
 )
-WEEKS = 6  # weeks of simulated work, the last one ending at the demo's as-of
 FEEDS_BEFORE_END = timedelta(days=4)  # the last week's feeds arrive this long before the as-of
 # After each week's feeds arrive: when the SC work is collected and the SLA swept (the first
 # hours for hot leads, whose deadlines fall within a working day; then daily for the rest).
@@ -81,7 +88,6 @@ PRINCIPALS_ZONE = "Europe/Moscow"  # the clock of the summary and of the sanctio
 WAREHOUSE_FILE = "pp.duckdb"
 REPORT_FILE = "report.html"
 MOVED_CLIENTS_FILE = "feeds/billing/clients-moving.csv"
-MAX_TICKS = WEEKS * len(TICK_HOURS) + 1
 ACTIONS = ("assign_manager", "take", "postpone", "refuse", "close")  # as the summary counts them
 
 
@@ -93,21 +99,31 @@ def tick_file(kind: str, tick: int) -> str:
     return f"feeds/{kind}/{kind}-{tick + 1:03}.csv"
 
 
-# The files every run may write, by path within its folder; the outbox's messages are added as written.
-DEMO_FILES = frozenset(
-    {
-        WAREHOUSE_FILE,
-        *(WAREHOUSE_FILE + suffix for suffix in WAREHOUSE_COMPANIONS),
-        REPORT_FILE,
-        MOVED_CLIENTS_FILE,
-        *(week_file(0, spec.file_name) for spec in DEMO_FEEDS),
-        *(week_file(w, spec.file_name) for w in range(1, WEEKS) for spec in DEMO_FEEDS if spec.weekly),
-        *(tick_file(kind, n) for kind in ("activity", "billing") for n in range(MAX_TICKS)),
-    }
-)
-# init, the first week's feeds (generated and ingested) and the re-ingest, the later weeks'
-# feeds, every tick, sanctions, clients moving, the booking sweep and the report
-DEMO_STEPS = 2 + 2 * len(DEMO_FEEDS) + 2 * (WEEKS - 1) * sum(s.weekly for s in DEMO_FEEDS) + MAX_TICKS + 4
+def max_ticks(weeks: int) -> int:
+    return weeks * len(TICK_HOURS) + 1
+
+
+def demo_files(weeks: int) -> frozenset[str]:
+    """The files a run of `weeks` may write, by path within its folder; the outbox's messages
+    are added as written."""
+    return frozenset(
+        {
+            WAREHOUSE_FILE,
+            *(WAREHOUSE_FILE + suffix for suffix in WAREHOUSE_COMPANIONS),
+            REPORT_FILE,
+            MOVED_CLIENTS_FILE,
+            *(week_file(0, spec.file_name) for spec in DEMO_FEEDS),
+            *(week_file(w, spec.file_name) for w in range(1, weeks) for spec in DEMO_FEEDS if spec.weekly),
+            *(tick_file(kind, n) for kind in ("activity", "billing") for n in range(max_ticks(weeks))),
+        }
+    )
+
+
+def demo_steps(weeks: int) -> int:
+    """init, the first week's feeds (generated and ingested) and the re-ingest, the later weeks'
+    feeds, every tick, sanctions, clients moving, the booking sweep and the report."""
+    weekly = sum(s.weekly for s in DEMO_FEEDS)
+    return 2 + 2 * len(DEMO_FEEDS) + 2 * (weeks - 1) * weekly + max_ticks(weeks) + 4
 
 
 @dataclass(frozen=True)
@@ -125,11 +141,11 @@ class Tick:
     digests: bool  # the daily digests are sent (hot leads' messages go when they are assigned)
 
 
-def schedule(end: datetime) -> list[Tick]:
+def schedule(end: datetime, weeks: int = DEFAULT_WEEKS) -> list[Tick]:
     """The ticks of the simulated weeks, in time order, the last one at `end`: the feeds arrive
     weekly, FEEDS_BEFORE_END before `end` the last time; billing comes with each week's feeds and
     at the end, so that a payment is always a lead's last event before the billing loads it."""
-    arrivals = [end - FEEDS_BEFORE_END - timedelta(weeks=WEEKS - 1 - week) for week in range(WEEKS)]
+    arrivals = [end - FEEDS_BEFORE_END - timedelta(weeks=weeks - 1 - week) for week in range(weeks)]
     ticks = [
         Tick(
             at=arrival + timedelta(hours=hours),
@@ -145,7 +161,7 @@ def schedule(end: datetime) -> list[Tick]:
         if arrival + timedelta(hours=hours) < end
     ]
     last = Tick(
-        at=end, week=WEEKS - 1, feeds=False, billing=True, mass_actions=False, sweep=True, digests=True
+        at=end, week=weeks - 1, feeds=False, billing=True, mass_actions=False, sweep=True, digests=True
     )
     return [*ticks, last]
 
@@ -269,10 +285,13 @@ def _mass_actions(warehouse: Path, sc_id: str, as_of: datetime) -> dict[str, Any
     }
 
 
-def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
+def _clients_moving(root: Path, warehouse: Path, as_of: datetime) -> int:
     """Two clients whose connection lead is in work at one SC get an invoice from another SC
-    after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7)."""
+    after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7). A
+    run too short for a booking to end has no such client. Returns the invoices applied."""
     moved = queries.clients_moving(warehouse, as_of)
+    if moved.is_empty():
+        return 0
     rows = moved.with_row_index("n").select(
         "inn",
         "kpp",
@@ -283,7 +302,8 @@ def _moved_client_file(root: Path, warehouse: Path, as_of: datetime) -> Path:
         event_at=pl.lit(as_of.isoformat()),
         valid_until=pl.lit((as_of + timedelta(days=10)).isoformat()),
     )
-    return _write_csv(rows, root / MOVED_CLIENTS_FILE)
+    path = _write_csv(rows, root / MOVED_CLIENTS_FILE)
+    return int(ingest_billing(path=str(path), as_of=as_of, warehouse=str(warehouse))["applied"])
 
 
 def _sanctions(warehouse: Path, as_of: datetime) -> dict[str, Any]:
@@ -338,11 +358,13 @@ def _files_under(root: Path) -> set[str]:
     } - {DEMO_MARKER}
 
 
-def check_demo_folder(root: Path) -> set[str]:
+def check_demo_folder(root: Path, weeks: int) -> set[str]:
     """The files earlier runs wrote into `root`, once it is sure the demo may run there: a new
     or empty folder, or one an earlier run marked, where nothing else sits where the demo writes."""
+    if not MIN_WEEKS <= weeks <= MAX_WEEKS:
+        raise PipelineError(f"--weeks must be from {MIN_WEEKS} to {MAX_WEEKS}, not {weeks}")
     recorded = claim_folder(root)
-    in_the_way = sorted(name for name in DEMO_FILES - recorded if os.path.lexists(root / name))
+    in_the_way = sorted(name for name in demo_files(weeks) - recorded if os.path.lexists(root / name))
     if in_the_way:
         raise PipelineError(
             f"{root / in_the_way[0]} was not written by the demo; move it away or name another --dir"
@@ -350,37 +372,40 @@ def check_demo_folder(root: Path) -> set[str]:
     return recorded
 
 
-def prepare_demo_folder(root: Path) -> set[str]:
+def prepare_demo_folder(root: Path, weeks: int) -> set[str]:
     """Remove what earlier runs wrote into `root` and nothing else, mark the folder as the
     demo's, and return the files still there: someone else's, which the run leaves alone."""
-    earlier = check_demo_folder(root)
+    earlier = check_demo_folder(root, weeks)
     try:
         root.mkdir(parents=True, exist_ok=True)
         for name in earlier:
             path = root / name
             if path.is_file() and not path.is_symlink():
                 path.unlink()
-        _record(root, DEMO_FILES)  # a run stopped half-way still leaves a folder it owns
+        _record(root, demo_files(weeks))  # a run stopped half-way still leaves a folder it owns
     except OSError as exc:
         raise PipelineError(f"cannot prepare --dir {root}: {exc.strerror or exc}") from exc
     return _files_under(root)
 
 
 @pipeline_flow(name="demo")
-def run_demo(workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None) -> dict[str, Any]:
+def run_demo(
+    workdir: str = "data/demo", rows: int = 400, as_of: datetime | None = None, weeks: int = DEFAULT_WEEKS
+) -> dict[str, Any]:
     """Fresh warehouse → every Appendix 1 source ingested → SC work → SLA sweep → notifications
     → summary. Only what earlier runs wrote in `workdir` is removed; the folder's marker lists
     what this one wrote."""
     root = Path(workdir)
-    kept = prepare_demo_folder(root)
+    kept = prepare_demo_folder(root, weeks)
     try:
         with _mail_to_folder(root / "outbox"):
-            return _run_demo(root, rows, resolve_as_of(as_of).replace(second=0, microsecond=0), kept)
+            end = resolve_as_of(as_of).replace(second=0, microsecond=0)
+            return _run_demo(root, rows, end, weeks, kept)
     finally:
-        _record(root, DEMO_FILES | (_files_under(root) - kept))
+        _record(root, demo_files(weeks) | (_files_under(root) - kept))
 
 
-def _run_demo(root: Path, rows: int, end: datetime, kept: set[str]) -> dict[str, Any]:
+def _run_demo(root: Path, rows: int, end: datetime, weeks: int, kept: set[str]) -> dict[str, Any]:
     warehouse = root / WAREHOUSE_FILE
     init_warehouse(warehouse)
     progress.advance("warehouse", 1)
@@ -391,7 +416,7 @@ def _run_demo(root: Path, rows: int, end: datetime, kept: set[str]) -> dict[str,
     clients: pl.DataFrame | None = None
     mass: dict[str, Any] = {}
     again: dict[str, Any] = {}
-    ticks = schedule(end)
+    ticks = schedule(end, weeks)
     since = ticks[0].at
     for n, tick in enumerate(ticks):
         _sc_work(root, warehouse, n, since, tick, paces, done)
@@ -430,9 +455,7 @@ def _run_demo(root: Path, rows: int, end: datetime, kept: set[str]) -> dict[str,
         since = tick.at
     sanctions = _sanctions(warehouse, end)
     progress.advance("sanctions", 1)
-    moved = ingest_billing(
-        path=str(_moved_client_file(root, warehouse, end)), as_of=end, warehouse=str(warehouse)
-    )
+    invoiced_elsewhere = _clients_moving(root, warehouse, end)
     progress.advance("clients invoiced by another SC", 1)
     blocked = sweep_bookings(as_of=end, warehouse=str(warehouse))
     progress.advance("booking sweep", 1)
@@ -453,7 +476,7 @@ def _run_demo(root: Path, rows: int, end: datetime, kept: set[str]) -> dict[str,
         "transferred": done.sweeps["transferred"],
         "transfer_no_target": done.sweeps["transfer_no_target"],
         "sanctions": sanctions,
-        "invoiced_elsewhere": moved["applied"],
+        "invoiced_elsewhere": invoiced_elsewhere,
         "leads_blocked": blocked["leads_blocked"],
         "report": page["written"],
         "report_period": page["period"],

@@ -13,6 +13,9 @@ DEMO_GENERATOR = "Potential Sales demo"
 # The demo's own Prefect home, inside its folder: its runs never reach the user's Prefect
 # database or server, and it is kept from run to run (a fresh one takes a while to migrate).
 PREFECT_HOME_DIR = ".prefect"
+# Weeks of simulated work a run may take (the mass actions follow the second week's feeds):
+# known here so that `pp demo --weeks` is checked before the folder is touched.
+DEFAULT_WEEKS, MIN_WEEKS, MAX_WEEKS = 6, 2, 12
 
 
 def recorded(root: Path) -> set[str] | None:

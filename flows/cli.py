@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from demo.marker import DEFAULT_WEEKS, MAX_WEEKS, MIN_WEEKS
 from schemas.enums import Contact, LeadType, Stage, Temperature, Violation
 from schemas.errors import PipelineError
 from schemas.rules import SLA_TERMS, source_rules
@@ -699,6 +700,9 @@ def demo(
     ),
     rows: Annotated[int, typer.Option("--rows", min=50, help="rows per generated feed")] = 400,
     as_of: AsOf = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", min=MIN_WEEKS, max=MAX_WEEKS, help="weeks of simulated work")
+    ] = DEFAULT_WEEKS,
 ) -> None:
     """The main job on generated data: every source ingested, SLA swept, a summary printed.
     Its runs go to a Prefect home of its own inside --dir, never to your Prefect server."""
@@ -714,19 +718,19 @@ def demo(
     os.environ["PREFECT_HOME"] = str(home.resolve())
     from rich.progress import Progress
 
-    from demo.flow import DEMO_STEPS, check_demo_folder, print_demo_summary, run_demo
+    from demo.flow import check_demo_folder, demo_steps, print_demo_summary, run_demo
     from flows import progress
 
     when = parse_as_of(as_of)
-    check_demo_folder(workdir)  # a folder the demo may not clear is refused before any flow starts
+    check_demo_folder(workdir, weeks)  # a folder the demo may not clear is refused before any flow starts
     with Progress(console=err, transient=True) as bar:
-        task_id = bar.add_task("demo", total=DEMO_STEPS)
+        task_id = bar.add_task("demo", total=demo_steps(weeks))
 
         def report(step: str, amount: int) -> None:
             bar.update(task_id, advance=amount, description=step)
 
         with progress.listening(report):
-            result = run_demo(workdir=str(workdir), rows=rows, as_of=when)
+            result = run_demo(workdir=str(workdir), rows=rows, as_of=when, weeks=weeks)
     print_demo_summary(out, result)
 
 

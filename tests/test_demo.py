@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from demo import conduct
-from demo.flow import FEEDS_BEFORE_END, WEEKS, readable, schedule
+from demo.flow import FEEDS_BEFORE_END, readable, schedule
+from demo.marker import DEFAULT_WEEKS
 from flows.report import read_metrics
 from schemas.rules import source_rules
 from tasks.periods import parse_period
@@ -47,11 +48,11 @@ CONTRACTS = {  # the warehouse's, and what the simulated world itself must keep
 }
 
 
-def pp_demo(folder: Path, as_of: str, env: dict[str, str], rows: int = 50) -> str:
+def pp_demo(folder: Path, as_of: str, env: dict[str, str], rows: int = 50, weeks: int = DEFAULT_WEEKS) -> str:
     """`pp demo` in a process of its own, as a user runs it: its summary."""
     done = subprocess.run(
         [str(Path(sys.executable).with_name("pp")), "demo", "--dir", str(folder), "--rows", str(rows),
-         "--as-of", as_of],
+         "--as-of", as_of, "--weeks", str(weeks)],
         env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -133,7 +134,7 @@ def test_the_demo_world_happened_before_its_as_of_and_in_order(demo_run):
     }
     assert sources == {*source_rules(), "billing", "activity"}
     first_feed = scalar(warehouse, "SELECT min(created_at) FROM leads")
-    assert first_feed <= datetime.fromisoformat(AS_OF) - FEEDS_BEFORE_END - timedelta(weeks=WEEKS - 1)
+    assert first_feed <= datetime.fromisoformat(AS_OF) - FEEDS_BEFORE_END - timedelta(weeks=DEFAULT_WEEKS - 1)
     for what, sql in {
         "breaches": "SELECT count(*) FROM sla_breaches",
         "transfers": "SELECT count(*) FROM lead_transfers",
@@ -262,8 +263,8 @@ def test_the_weeks_run_in_time_order_and_end_at_the_as_of():
     assert ticks[-1].at == end
     assert ticks[-1].billing
     assert ticks[-1].sweep
-    assert sum(t.feeds for t in ticks) == WEEKS
-    assert [t.week for t in ticks if t.billing][:-1] == list(range(1, WEEKS))
+    assert sum(t.feeds for t in ticks) == DEFAULT_WEEKS
+    assert [t.week for t in ticks if t.billing][:-1] == list(range(1, DEFAULT_WEEKS))
 
 
 def test_instants_read_as_local_times():

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from demo import flow as demo_flow
-from demo.flow import DEMO_FILES, prepare_demo_folder
-from demo.marker import DEMO_GENERATOR, DEMO_MARKER
+from demo.flow import demo_files, prepare_demo_folder
+from demo.marker import DEFAULT_WEEKS, DEMO_GENERATOR, DEMO_MARKER
 from schemas.errors import PipelineError
 from tests.support import run
 
@@ -19,7 +19,7 @@ def recorded(root: Path) -> set[str]:
     return set(json.loads((root / DEMO_MARKER).read_text(encoding="utf-8"))["files"])
 
 
-def fake_run(root: Path, rows: int, start: object, kept: set[str]) -> dict[str, object]:
+def fake_run(root: Path, rows: int, start: object, weeks: int, kept: set[str]) -> dict[str, object]:
     """What a run leaves behind, without running the pipeline."""
     for name in ("pp.duckdb", "report.html", "feeds/call_base.csv", "outbox/0001.eml"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -36,6 +36,30 @@ def test_pp_demo_refuses_a_folder_no_demo_wrote(monkeypatch, capsys, tmp_path):
     assert err.startswith(f"pp: error: --dir {folder} is not empty and is not a demo folder")
     assert len(err.strip().splitlines()) == 1
     assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+
+
+@pytest.mark.parametrize("weeks", [1, 13])
+def test_weeks_outside_the_simulation_are_one_line_before_the_folder_is_touched(
+    monkeypatch, capsys, tmp_path, weeks
+):
+    folder = tmp_path / "demo"
+    code, _, err = run(monkeypatch, capsys, "demo", "--dir", str(folder), "--weeks", str(weeks))
+    assert code == 2
+    assert err.startswith("pp: error: Invalid value for '--weeks'")
+    assert len(err.splitlines()) == 1
+    assert not folder.exists()
+
+
+def test_the_demo_flow_refuses_weeks_outside_the_simulation(tmp_path):
+    with pytest.raises(PipelineError, match="--weeks must be from 2 to 12, not 13"):
+        demo_flow.run_demo(workdir=str(tmp_path / "demo"), weeks=13)
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_shorter_demo_writes_fewer_weeks_of_feeds():
+    assert demo_files(3) < demo_files(DEFAULT_WEEKS)
+    assert "feeds/week-3/callbacks.csv" in demo_files(3)
+    assert "feeds/week-4/callbacks.csv" not in demo_files(3)
 
 
 def test_the_demo_flow_refuses_it_too(monkeypatch, tmp_path):
@@ -70,10 +94,10 @@ def test_earlier_files_are_gone_before_the_run_starts(tmp_path):
         json.dumps({"generator": DEMO_GENERATOR, "files": ["pp.duckdb", "feeds/call_base.csv"]}),
         encoding="utf-8",
     )
-    assert prepare_demo_folder(tmp_path) == {"notes.txt"}
+    assert prepare_demo_folder(tmp_path, DEFAULT_WEEKS) == {"notes.txt"}
     assert not (tmp_path / "pp.duckdb").exists()
     assert not (tmp_path / "feeds" / "call_base.csv").exists()
-    assert recorded(tmp_path) == DEMO_FILES
+    assert recorded(tmp_path) == demo_files(DEFAULT_WEEKS)
 
 
 def test_a_file_of_someone_else_where_the_demo_writes_is_refused(tmp_path):
@@ -83,7 +107,7 @@ def test_a_file_of_someone_else_where_the_demo_writes_is_refused(tmp_path):
         json.dumps({"generator": DEMO_GENERATOR, "files": ["pp.duckdb"]}), encoding="utf-8"
     )
     with pytest.raises(PipelineError, match=r"report\.html was not written by the demo"):
-        prepare_demo_folder(tmp_path)
+        prepare_demo_folder(tmp_path, DEFAULT_WEEKS)
     assert (tmp_path / "pp.duckdb").exists()
     assert (tmp_path / "report.html").read_text() == "my page"
 
@@ -97,7 +121,7 @@ def test_a_marker_never_removes_a_file_outside_its_folder(tmp_path):
         json.dumps({"generator": DEMO_GENERATOR, "files": ["../precious.txt", str(outside)]}),
         encoding="utf-8",
     )
-    prepare_demo_folder(root)
+    prepare_demo_folder(root, DEFAULT_WEEKS)
     assert outside.read_text(encoding="utf-8") == "keep"
 
 
@@ -105,4 +129,4 @@ def test_a_file_as_the_folder_is_refused(tmp_path):
     path = tmp_path / "demo"
     path.write_text("not a folder", encoding="utf-8")
     with pytest.raises(PipelineError, match="is a file; name a folder for the demo"):
-        prepare_demo_folder(path)
+        prepare_demo_folder(path, DEFAULT_WEEKS)
