@@ -98,14 +98,15 @@ def _medians(
 
 
 def _bytecode(env: dict[str, str]) -> str:
-    """Whether a `pp` process starts from compiled bytecode, or compiles every library first."""
-    import typer
-
-    if Path(importlib.util.cache_from_source(typer.__file__)).exists():
-        return "the libraries' bytecode is installed"
+    """Whether a `pp` process starts from compiled bytecode, or compiles every library first
+    (looked up before anything here imports a library, which would compile it)."""
+    spec = importlib.util.find_spec("typer")
+    origin = spec.origin if spec is not None else None
+    if origin is not None and Path(importlib.util.cache_from_source(origin)).exists():
+        return "compiled bytecode present"
     if env.get("PYTHONDONTWRITEBYTECODE") and not env.get("PYTHONPYCACHEPREFIX"):
-        return "no bytecode installed and PYTHONDONTWRITEBYTECODE set: every command compiles its libraries"
-    return "bytecode cached by the first commands (set up below)"
+        return "none installed and PYTHONDONTWRITEBYTECODE set: every command compiles its libraries"
+    return "none yet: the set-up commands below compile and keep it"
 
 
 def _one_row_feeds(root: Path) -> Iterator[Path]:
