@@ -5,13 +5,16 @@ free loopback port, set up with `pp server setup`), where every flow run is reco
 
     python bench/latency.py [--repeat 5] [--no-server]
 
-Prints each command's median in each mode, `server_interactive_latency_s` (the one-row
-ingest recorded on the server) and, last, `interactive_latency_s X.XX`: the one-row ingest
-with no server configured."""
+Prints whether the libraries start from compiled bytecode (the figures depend on it: see
+docs/latency.md), each command's median in each mode, `single_lead_latency_s` (`pp lead
+stage`), `server_single_lead_latency_s` and `server_interactive_latency_s` (the same, a
+server configured) and, last, `interactive_latency_s X.XX`: the one-row ingest with no
+server configured."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import socket
 import statistics
@@ -94,6 +97,18 @@ def _medians(
     return medians
 
 
+def _bytecode(env: dict[str, str]) -> str:
+    """Whether a `pp` process starts from compiled bytecode, or compiles every library first
+    (looked up before anything here imports a library, which would compile it)."""
+    spec = importlib.util.find_spec("typer")
+    origin = spec.origin if spec is not None else None
+    if origin is not None and Path(importlib.util.cache_from_source(origin)).exists():
+        return "compiled bytecode present"
+    if env.get("PYTHONDONTWRITEBYTECODE") and not env.get("PYTHONPYCACHEPREFIX"):
+        return "none installed and PYTHONDONTWRITEBYTECODE set: every command compiles its libraries"
+    return "none yet: the set-up commands below compile and keep it"
+
+
 def _one_row_feeds(root: Path) -> Iterator[Path]:
     """One-row feeds, each with a new phone: every ingest reads, validates, deduplicates and
     merges into the open lead; none is skipped as a file loaded before."""
@@ -118,10 +133,12 @@ def main() -> None:
             "PP_WAREHOUSE": str(root / "pp.duckdb"),
         }
         feeds = _one_row_feeds(root)
+        print(f"bytecode: {_bytecode(env)}", flush=True)
         _timed(["init"], env)
         _timed(["ingest", str(next(feeds)), "--source", "call_base", "--as-of", AS_OF], env)
         _timed(["lead", "take", "1", "--contact", "call", "--as-of", AS_OF], env)
         batch = "pp ingest, one row (batch command)"
+        single = "pp lead stage (single-lead action)"
         direct = _medians("no server", env, feeds, options.repeat, lead=1)
         if not options.no_server:
             home = root / "server-home"
@@ -131,7 +148,9 @@ def main() -> None:
                 _timed(["server", "setup"], recorded)
                 _timed(["ingest", str(next(feeds)), "--source", "call_base", "--as-of", AS_OF], recorded)
                 on_server = _medians("server", recorded, feeds, options.repeat, lead=1)
+            print(f"server_single_lead_latency_s {on_server[single]:.2f}")
             print(f"server_interactive_latency_s {on_server[batch]:.2f}")
+        print(f"single_lead_latency_s {direct[single]:.2f}")
         print(f"interactive_latency_s {direct[batch]:.2f}")
 
 

@@ -2,7 +2,8 @@
 
 User errors (bad files, arguments, states, usage) print one line on stderr and exit with
 status 2; flows and Prefect are imported only by the commands that need them, so help is
-instant. Commands that print tables or counts take `--json` for scripts."""
+instant. Help and the single-lead commands load neither polars nor Prefect, and help not
+pydantic or rich either. Commands that print tables or counts take `--json` for scripts."""
 
 from __future__ import annotations
 
@@ -13,20 +14,16 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from demo.marker import DEFAULT_WEEKS, MAX_WEEKS, MIN_WEEKS
 from schemas.enums import Contact, LeadType, Stage, Temperature, Violation
 from schemas.errors import PipelineError
 from schemas.rules import SLA_TERMS, source_rules
-from schemas.settings import load_settings
 from schemas.text import printable
 
 app = typer.Typer(
@@ -48,9 +45,26 @@ sanction_app = typer.Typer(
 )
 app.add_typer(sanction_app, name="sanction")
 
-# Text in pp's output comes from users' files and the warehouse: never read as rich markup.
-out = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
+
+class _Terminal:
+    """rich's console on stdout or stderr, made when first printed to: help never loads rich.
+    Text in pp's output comes from users' files and the warehouse: never read as rich markup."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=self._stderr, markup=False, highlight=False)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+
+out = _Terminal()
+err = _Terminal(stderr=True)
 
 AsOf = Annotated[
     str | None,
@@ -64,6 +78,8 @@ Json = Annotated[
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console
+    from rich.table import Table
 
     SourceCode = str
 else:  # Appendix 1's codes, read from schemas/data/sources.csv: help lists them, parsing checks them
@@ -95,6 +111,8 @@ class _State:
 
 
 def _warehouse() -> Path:
+    from schemas.settings import load_settings  # pydantic: not for help
+
     return load_settings(warehouse=_State.warehouse).warehouse
 
 
@@ -128,7 +146,7 @@ def _progress(description: str) -> Iterator[Callable[[str, int], None]]:
         TextColumn("{task.description}"),
         TextColumn("{task.completed:,.0f}"),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
     ) as bar:
         task_id = bar.add_task(description, total=None)
@@ -164,6 +182,8 @@ def _options(
     _State.warehouse = warehouse
     if ctx.resilient_parsing or "--help" in sys.argv:
         return
+    from schemas.settings import load_settings  # pydantic: not for help
+
     load_settings(warehouse=warehouse)  # every PP_* setting is checked before any work starts
     if ctx.invoked_subcommand not in WITHOUT_SERVER:
         _check_prefect_server()
@@ -189,6 +209,8 @@ def init(
 
 
 def _counts_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -362,7 +384,7 @@ def _act_on_lead(
 
     result = action(_warehouse(), lead_id, as_of=resolve_as_of(parse_as_of(as_of)), **details)
     late = " (after its deadline: breach recorded)" if result["late"] else ""
-    out.print(f"lead {result['lead_id']} is {result['status']}{late}")
+    typer.echo(f"lead {result['lead_id']} is {result['status']}{late}")  # a short line: rich not needed
 
 
 @lead_app.command("take")
@@ -565,6 +587,8 @@ def sanction_lift(
 
 
 def _frame_table(title: str, data: Any) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for name in data.columns:
         table.add_column(name)
@@ -723,7 +747,7 @@ def demo(
 
     when = parse_as_of(as_of)
     check_demo_folder(workdir, weeks)  # a folder the demo may not clear is refused before any flow starts
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=err.console, transient=True) as bar:
         task_id = bar.add_task("demo", total=demo_steps(weeks))
 
         def report(step: str, amount: int) -> None:
@@ -731,7 +755,7 @@ def demo(
 
         with progress.listening(report):
             result = run_demo(workdir=str(workdir), rows=rows, as_of=when, weeks=weeks)
-    print_demo_summary(out, result)
+    print_demo_summary(out.console, result)
 
 
 @app.command("ingest-landing")
@@ -751,6 +775,9 @@ def ingest_landing_command(
     check_landing_root(root)
     with _progress(f"landing {root}: rows") as report, progress.listening(report):
         summary = ingest_landing(root=str(root), as_of=when, warehouse=str(_warehouse()))
+    from rich.table import Table
+    from rich.text import Text
+
     tally = ", ".join(f"{n:,} {outcome}" for outcome, n in summary["outcomes"].items()) or "no files"
     table = Table(title=Text(f"landing {root}: {tally}"), title_justify="left")
     for column in COLUMNS:
@@ -821,7 +848,11 @@ def main() -> None:
         _fail(f"{message}{hint}", exc.exit_code)
     except PipelineError as exc:
         _fail(str(exc))
-    except ValidationError as exc:  # a PP_* setting the environment or .env got wrong
+    except Exception as exc:  # a PP_* setting the environment or .env got wrong, or a defect
+        from pydantic import ValidationError  # loaded by then if settings were read
+
+        if not isinstance(exc, ValidationError):
+            raise
         first = exc.errors()[0]
         name = "PP_" + "_".join(str(part) for part in first["loc"]).upper()
         _fail(f"setting {name}: {first['msg']}")
@@ -853,6 +884,8 @@ def calendar_status_command(as_of: AsOf = None, as_json: Json = False) -> None:
     confirmed = status["confirmed_to"]
     span = "no year" if confirmed is None else f"{status['first_year']}-{confirmed}"
     out.print(f"production calendar {status['first_year']}-{status['last_year']}; confirmed {span}")
+    from rich.table import Table
+
     table = Table(title="years", title_justify="left")
     for column in ("year", "source", "confirmed", "days overridden"):
         table.add_column(column)

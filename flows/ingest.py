@@ -348,11 +348,13 @@ def _load(con: store.Connection, request: FeedRequest, as_of: datetime, settings
         digest_hour=settings.digest_hour,
     )
     totals: Counter[str] = Counter()
-    with progress_artifact(
-        "ingest-progress", f"ingest {printable(name)}", expected_rows(request.layout.path)
-    ):
+    expected = expected_rows(request.layout.path)
+    # A feed read in one batch runs it inside the flow run, whose name, logs and artifact say
+    # what ran: a task run of its own would cost a command its API calls and show nothing more.
+    load_batch = ingest_batch.fn if expected is not None and expected <= settings.batch_rows else ingest_batch
+    with progress_artifact("ingest-progress", f"ingest {printable(name)}", expected):
         for batch in read_batches(request.layout, batch_rows=settings.batch_rows):
-            totals.update(ingest_batch(con, batch, ctx))
+            totals.update(load_batch(con, batch, ctx))
             progress.advance("rows", batch.height)
     if totals["rows_read"] == 0:
         raise PipelineError(f"{name} has a header but no data rows")

@@ -64,19 +64,17 @@ def deliver(
     """Send everything of `channels` due at `as_of`; every outcome is recorded as it happens."""
     delivery = _delivery(settings)
     summary = NotifySummary(target=delivery.target)
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
+    ids, letters, unbuilt = _claim(settings, as_of, channels, group=True)
     with delivery:
-        while True:
-            ids, letters, unbuilt = _claim(settings, as_of, channels)
-            if not ids:
-                break
+        while ids:
             summary.due += len(ids)
             if not unbuilt.is_empty():  # each fails alone, for good; the others go out
                 _record_failures(settings, summary, unbuilt, as_of)
             if not _send(settings, delivery, letters, summary, as_of):
                 break  # the server is out of reach: the rest waits for a later run
+            if len(ids) < CLAIM_BATCH:
+                break  # a short batch: nothing else due was left to claim
+            ids, letters, unbuilt = _claim(settings, as_of, channels)
     if summary.retry_later or summary.failed:
         log.warning(
             "notifications: %d sent, %d to retry later, %d failed (to %s)",
@@ -89,12 +87,17 @@ def deliver(
 
 
 def _claim(
-    settings: Settings, as_of: datetime, channels: tuple[Channel, ...]
+    settings: Settings, as_of: datetime, channels: tuple[Channel, ...], *, group: bool = False
 ) -> tuple[list[int], list[tuple[Letter, EmailMessage]], pl.DataFrame]:
     """Take the next batch of due messages for this run and render them; the third part holds
-    those that cannot be sent at all (notification_id, permanent, reason)."""
+    those that cannot be sent at all (notification_id, permanent, reason). `group`: first turn
+    the notices due at `as_of` into messages, in the same transaction (one open of the
+    warehouse for a run's first batch, which after an ingest is all there is)."""
     now = datetime.now(UTC)
     with store.transaction(settings.warehouse) as con:
+        if group:
+            store.require_schema(con, settings.warehouse)
+            outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
         ids = outbox.claim(
             con,
             as_of=as_of,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +20,8 @@ _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)|\d+(\.\d+)?%", re.IGNORE
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore")
+    # Frozen: `load_settings` hands the same object to every caller of one command.
+    model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore", frozen=True)
 
     warehouse: Path = Path("data/pp.duckdb")
     base_url: str = "http://localhost:8080"
@@ -143,5 +146,27 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit values (e.g. command-line options) on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    """Settings from the environment, with explicit values (e.g. command-line options) on top.
+
+    Read once per environment: a command asks for them at every step, and each read parses
+    the environment and `.env` again. The key is what they are read from (the `PP_*`
+    variables, the `.env` file's text, the overrides), so a changed variable is seen at once."""
+    given = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
+    return _settings(given, _environment())
+
+
+def _environment() -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """What `Settings` reads: the `PP_*` variables (in any case, as pydantic-settings matches
+    them) and the text of `.env` in the working directory."""
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("PP_")))
+    try:
+        dotenv = Path(".env").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # none, or unreadable: Settings says so when it reads it
+        dotenv = None
+    return variables, dotenv
+
+
+@lru_cache(maxsize=16)
+def _settings(overrides: tuple[tuple[str, object], ...], environment: object) -> Settings:
+    """One `Settings` per overrides and `environment` (`_environment()`, the cache's key only)."""
+    return Settings(**dict(overrides))  # type: ignore[arg-type]

@@ -646,3 +646,24 @@ def test_the_immediate_send_after_an_ingest_is_not_stopped_by_one_bad_sc(warehou
     assert [(status, error) for sc_id, status, error in rows if sc_id.startswith("sc-msk")] == [
         ("failed", "cannot build the message: the SC name holds a line break")
     ]
+
+
+def test_an_immediate_send_opens_the_warehouse_twice(warehouse, monkeypatch):
+    """Right after an ingest, its hot lead's message: grouped and claimed in one transaction,
+    marked sent in a second, and no empty claim after a short batch."""
+    from flows.notify import send_immediate
+
+    _assign(warehouse, _hot("sc-msk-1"), T0)
+    opened = []
+    transaction = store.transaction
+
+    def counted(path: Path, **options: Any) -> Any:
+        opened.append(path)
+        return transaction(path, **options)
+
+    monkeypatch.setattr(store, "transaction", counted)
+    summary = send_immediate(_settings(warehouse), T0)
+    assert summary is not None
+    assert (summary.due, summary.sent) == (1, 1)
+    assert len(opened) == 2
+    assert _row(warehouse)["status"] == "sent"

@@ -163,3 +163,27 @@ def test_a_flow_run_directly_takes_its_parameters_as_a_recorded_run_does(warehou
     with temporary_settings(updates={PREFECT_API_URL: None}):
         result = sweep_sla(temperature="hot", as_of="2026-03-10T08:30:00+00:00", warehouse=str(warehouse))
     assert result["breaches_recorded"] == 0
+
+
+@pytest.mark.parametrize(("batch_rows", "task_runs"), [("250000", 0), ("1", 2)])
+def test_only_a_feed_read_in_several_batches_has_a_task_run_per_batch(
+    warehouse, tmp_path, monkeypatch, batch_rows, task_runs
+):
+    """A one-batch feed runs its batch in the flow run (no task run's API calls for a command);
+    a longer one shows each batch in the UI."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    monkeypatch.setenv("PP_BATCH_ROWS", batch_rows)
+    state = ingest_feed(
+        path=str(_feed(tmp_path, "calls.csv")),
+        source="connection_request",
+        as_of=AS_OF,
+        warehouse=str(warehouse),
+        return_state=True,
+    )
+    assert state.result()["rows_read"] == 2
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    assert len([run for run in runs if run.name.startswith("ingest-batch")]) == task_runs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flows.notify import _smtp_password
 from schemas.settings import load_settings
 
@@ -24,3 +26,23 @@ def test_the_smtp_login_still_gets_the_password_in_clear(monkeypatch):
 def test_an_empty_smtp_password_is_no_password(monkeypatch):
     monkeypatch.setenv("PP_SMTP_PASSWORD", "")
     assert _smtp_password(load_settings()) is None
+
+
+def test_settings_are_read_once_per_environment(monkeypatch):
+    monkeypatch.setenv("PP_DIGEST_HOUR", "7")
+    first = load_settings(warehouse=Path("a.duckdb"))
+    assert load_settings(warehouse=Path("a.duckdb")) is first  # read once, not at every step
+    assert load_settings(warehouse=Path("b.duckdb")).warehouse == Path("b.duckdb")
+
+
+def test_a_changed_variable_or_env_file_is_seen_at_once(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PP_DIGEST_HOUR", "7")
+    assert load_settings().digest_hour == 7
+    monkeypatch.setenv("PP_DIGEST_HOUR", "8")
+    assert load_settings().digest_hour == 8
+    monkeypatch.delenv("PP_DIGEST_HOUR")
+    (tmp_path / ".env").write_text("PP_DIGEST_HOUR=10\n", encoding="utf-8")
+    assert load_settings().digest_hour == 10
+    (tmp_path / ".env").write_text("PP_DIGEST_HOUR=11\n", encoding="utf-8")
+    assert load_settings().digest_hour == 11
