@@ -64,9 +64,10 @@ def deliver(
     """Send everything of `channels` due at `as_of`; every outcome is recorded as it happens."""
     delivery = _delivery(settings)
     summary = NotifySummary(target=delivery.target)
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
     with delivery:
         while True:
             ids, letters, unbuilt = _claim(settings, as_of, channels)
@@ -94,16 +95,17 @@ def _claim(
     """Take the next batch of due messages for this run and render them; the third part holds
     those that cannot be sent at all (notification_id, permanent, reason)."""
     now = datetime.now(UTC)
-    with store.transaction(settings.warehouse) as con:
-        ids = outbox.claim(
-            con,
-            as_of=as_of,
-            kinds=channels,
-            now=now,
-            claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
-            batch=CLAIM_BATCH,
-        )
-        lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            ids = outbox.claim(
+                con,
+                as_of=as_of,
+                kinds=channels,
+                now=now,
+                claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
+                batch=CLAIM_BATCH,
+            )
+            lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
     if not ids:
         return ids, [], _failures([], GONE)
     gone = sorted(set(ids) - set(lines["notification_id"]))
@@ -249,8 +251,10 @@ def _write(settings: Settings, action: Callable[[store.Connection], T]) -> T:
     that a message the server accepted is not left unmarked (and later sent twice)."""
     for wait in (*_BUSY_WAITS, None):
         try:
-            with store.transaction(settings.warehouse) as con:
-                return action(con)
+            for attempt in store.write_attempts(settings.warehouse):
+                with attempt as con:
+                    done = action(con)
+            return done
         except WarehouseBusy:
             if wait is None:
                 raise
