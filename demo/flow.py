@@ -47,6 +47,7 @@ from schemas.errors import PipelineError
 from schemas.instants import resolve_as_of
 from schemas.rules import source_rules
 from tasks.periods import period_of
+from warehouse.locator import FileWarehouse
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,13 @@ class Simulation:
 
 
 def _sc_work(
-    root: Path, warehouse: Path, n: int, since: datetime, tick: Tick, paces: pl.DataFrame, done: Simulation
+    root: Path,
+    warehouse: FileWarehouse,
+    n: int,
+    since: datetime,
+    tick: Tick,
+    paces: pl.DataFrame,
+    done: Simulation,
 ) -> None:
     """The SCs' actions of (since, tick] through the bulk activity path, one file."""
     rows = conduct.activity_rows(queries.open_leads(warehouse), paces, since, tick.at)
@@ -241,7 +248,9 @@ def _sc_work(
     done.activity.update({k: applied[k] for k in ("applied", "quarantined", "late_takes")})
 
 
-def _billing(root: Path, warehouse: Path, n: int, *, since: datetime, tick: Tick, done: Simulation) -> None:
+def _billing(
+    root: Path, warehouse: FileWarehouse, n: int, *, since: datetime, tick: Tick, done: Simulation
+) -> None:
     """The vendor's billing of (since, tick]: invoices and payments of the leads the SCs invoiced;
     with the first, paid periods of a few call-base clients."""
     rows = conduct.billing_rows(queries.open_leads(warehouse), since, tick.at)
@@ -262,7 +271,7 @@ def _billing(root: Path, warehouse: Path, n: int, *, since: datetime, tick: Tick
     )
 
 
-def _mass_actions(warehouse: Path, sc_id: str, as_of: datetime) -> dict[str, Any]:
+def _mass_actions(warehouse: FileWarehouse, sc_id: str, as_of: datetime) -> dict[str, Any]:
     """§6.1 and §6.2 at one SC: its leads dealt to its managers, its warm and cold leads planned."""
     dealt = assign_managers(
         sc_id=sc_id,
@@ -285,7 +294,7 @@ def _mass_actions(warehouse: Path, sc_id: str, as_of: datetime) -> dict[str, Any
     }
 
 
-def _clients_moving(root: Path, warehouse: Path, as_of: datetime) -> int:
+def _clients_moving(root: Path, warehouse: FileWarehouse, as_of: datetime) -> int:
     """Two clients whose connection lead is in work at one SC get an invoice from another SC
     after the lead's 30-day booking ended: the booking sweep blocks the stale leads (§7). A
     run too short for a booking to end has no such client. Returns the invoices applied."""
@@ -306,7 +315,7 @@ def _clients_moving(root: Path, warehouse: Path, as_of: datetime) -> int:
     return int(ingest_billing(path=str(path), as_of=as_of, warehouse=str(warehouse))["applied"])
 
 
-def _sanctions(warehouse: Path, as_of: datetime) -> dict[str, Any]:
+def _sanctions(warehouse: FileWarehouse, as_of: datetime) -> dict[str, Any]:
     """§11: the week's breach evidence, and the proposed exclusion applied to the worst SC."""
     week = period_of(as_of - timedelta(days=1), PRINCIPALS_ZONE, "week")
     proposals = propose_sanctions(warehouse, week, as_of=as_of)
@@ -406,7 +415,7 @@ def run_demo(
 
 
 def _run_demo(root: Path, rows: int, end: datetime, weeks: int, kept: set[str]) -> dict[str, Any]:
-    warehouse = root / WAREHOUSE_FILE
+    warehouse = FileWarehouse(root / WAREHOUSE_FILE)  # the demo's warehouse is always a file
     init_warehouse(warehouse)
     progress.advance("warehouse", 1)
     reference = queries.reference(warehouse)

@@ -25,6 +25,7 @@ from tasks.landing import ACTIVITY
 from tasks.lifecycle import rule_columns
 from warehouse import activity, store
 from warehouse import repository as repo
+from warehouse.locator import Warehouse
 
 COUNTS = ("rows_read", "applied", "already_seen", "quarantined", "late_takes")
 # How a quarantined row's detail names the fields: as the file's columns.
@@ -37,7 +38,7 @@ COLUMN_NAMES = {
 }
 
 
-def check_activity_file(path: Path, *, warehouse: Path) -> FeedLayout:
+def check_activity_file(path: Path, *, warehouse: Warehouse) -> FeedLayout:
     """File-level checks: every problem here fails the command before any write."""
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
@@ -73,44 +74,47 @@ def apply_activity(path: str, as_of: datetime | None = None, warehouse: str | No
     layout = check_activity_file(file, warehouse=settings.warehouse)
     sha = file_sha256(file)
     rules = rule_columns()
-    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
-        earlier = repo.feed_by_sha(con, sha)
-        if earlier is not None:
-            return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
-        feed_id = repo.next_id(con, "feeds", "feed_id")
-        activity.begin(con, rules)
-        rows_read = 0
-        with progress_artifact("activity-progress", f"activity {printable(file.name)}", expected_rows(file)):
-            for batch in read_batches(layout, batch_rows=settings.batch_rows):
-                rows_read += stage_batch(con, batch, layout)
-                progress.advance("rows", batch.height)
-        if rows_read == 0:
-            raise PipelineError(f"{file.name} has a header but no data rows")
-        tally = apply_staged(con, feed_id, when, rules)
-        counts = {
-            "rows_read": rows_read,
-            "applied": tally.get("applied", 0),
-            "already_seen": tally.get("seen", 0),
-            "quarantined": tally.get("refused", 0),
-            "late_takes": tally.get("late", 0),
-        }
-        repo.insert_feed(
-            con,
-            {
-                "feed_id": feed_id,
-                "file_name": file.name,
-                "sha256": sha,
-                "source": ACTIVITY,
-                "as_of": when,
-                "loaded_at": datetime.now(UTC),
+    for attempt in store.write_attempts(settings.warehouse, memory_limit=settings.duckdb_memory_limit):
+        with attempt as con:
+            earlier = repo.feed_by_sha(con, sha)
+            if earlier is not None:
+                return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
+            feed_id = repo.next_id(con, "feeds", "feed_id")
+            activity.begin(con, rules)
+            rows_read = 0
+            with progress_artifact(
+                "activity-progress", f"activity {printable(file.name)}", expected_rows(file)
+            ):
+                for batch in read_batches(layout, batch_rows=settings.batch_rows):
+                    rows_read += stage_batch(con, batch, layout)
+                    progress.advance("rows", batch.height)
+            if rows_read == 0:
+                raise PipelineError(f"{file.name} has a header but no data rows")
+            tally = apply_staged(con, feed_id, when, rules)
+            counts = {
                 "rows_read": rows_read,
-                "created": counts["applied"],
-                "merged": counts["already_seen"],
-                "quarantined": counts["quarantined"],
-                "assigned": 0,
-                "unassigned": 0,
-            },
-        )
+                "applied": tally.get("applied", 0),
+                "already_seen": tally.get("seen", 0),
+                "quarantined": tally.get("refused", 0),
+                "late_takes": tally.get("late", 0),
+            }
+            repo.insert_feed(
+                con,
+                {
+                    "feed_id": feed_id,
+                    "file_name": file.name,
+                    "sha256": sha,
+                    "source": ACTIVITY,
+                    "as_of": when,
+                    "loaded_at": datetime.now(UTC),
+                    "rows_read": rows_read,
+                    "created": counts["applied"],
+                    "merged": counts["already_seen"],
+                    "quarantined": counts["quarantined"],
+                    "assigned": 0,
+                    "unassigned": 0,
+                },
+            )
     reasons = {k.split(":", 1)[1]: v for k, v in sorted(tally.items()) if k.startswith("reason:")}
     publish_counts(
         artifact_key("feed", feed_id),

@@ -26,12 +26,13 @@ from tasks.codes import code_lookup, product_lookup
 from tasks.quarantine import quarantine_rows, split_malformed
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import Warehouse
 
 REQUIRED = ("event", "inn", "product", "sc_id")
 COUNTS = ("rows_read", "applied", "already_known", "quarantined", "leads_completed", "payments_without_lead")
 
 
-def check_billing_file(path: Path, *, warehouse: Path) -> FeedLayout:
+def check_billing_file(path: Path, *, warehouse: Warehouse) -> FeedLayout:
     """File-level checks: every problem here fails the command before any write."""
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
@@ -95,42 +96,45 @@ def ingest_billing(path: str, as_of: datetime | None = None, warehouse: str | No
     file = Path(path)
     layout = check_billing_file(file, warehouse=settings.warehouse)
     sha = file_sha256(file)
-    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
-        earlier = repo.feed_by_sha(con, sha)
-        if earlier is not None:
-            return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
-        feed_id = repo.next_id(con, "feeds", "feed_id")
-        reference = repo.reference_frames(con)
-        lookups = {  # SPEC §16: codes in any case, a product by its name too
-            "products": product_lookup(reference["products"]),
-            "centres": code_lookup(reference["service_centers"]["sc_id"]),
-        }
-        totals: Counter[str] = Counter()
-        with progress_artifact("billing-progress", f"billing {printable(file.name)}", expected_rows(file)):
-            for batch in read_batches(layout, batch_rows=settings.batch_rows):
-                totals.update(
-                    billing_batch(con, batch, layout, feed_id, when, lookups, settings.feed_timezone)
-                )
-                progress.advance("rows", batch.height)
-        if totals["rows_read"] == 0:
-            raise PipelineError(f"{file.name} has a header but no data rows")
-        repo.insert_feed(
-            con,
-            {
-                "feed_id": feed_id,
-                "file_name": file.name,
-                "sha256": sha,
-                "source": "billing",
-                "as_of": when,
-                "loaded_at": datetime.now(UTC),
-                "rows_read": totals["rows_read"],
-                "created": totals["applied"],
-                "merged": totals["already_known"],
-                "quarantined": totals["quarantined"],
-                "assigned": 0,
-                "unassigned": 0,
-            },
-        )
+    for attempt in store.write_attempts(settings.warehouse, memory_limit=settings.duckdb_memory_limit):
+        with attempt as con:
+            earlier = repo.feed_by_sha(con, sha)
+            if earlier is not None:
+                return {"feed_id": earlier["feed_id"], "file_name": file.name, "already_loaded": True}
+            feed_id = repo.next_id(con, "feeds", "feed_id")
+            reference = repo.reference_frames(con)
+            lookups = {  # SPEC §16: codes in any case, a product by its name too
+                "products": product_lookup(reference["products"]),
+                "centres": code_lookup(reference["service_centers"]["sc_id"]),
+            }
+            totals: Counter[str] = Counter()
+            with progress_artifact(
+                "billing-progress", f"billing {printable(file.name)}", expected_rows(file)
+            ):
+                for batch in read_batches(layout, batch_rows=settings.batch_rows):
+                    totals.update(
+                        billing_batch(con, batch, layout, feed_id, when, lookups, settings.feed_timezone)
+                    )
+                    progress.advance("rows", batch.height)
+            if totals["rows_read"] == 0:
+                raise PipelineError(f"{file.name} has a header but no data rows")
+            repo.insert_feed(
+                con,
+                {
+                    "feed_id": feed_id,
+                    "file_name": file.name,
+                    "sha256": sha,
+                    "source": "billing",
+                    "as_of": when,
+                    "loaded_at": datetime.now(UTC),
+                    "rows_read": totals["rows_read"],
+                    "created": totals["applied"],
+                    "merged": totals["already_known"],
+                    "quarantined": totals["quarantined"],
+                    "assigned": 0,
+                    "unassigned": 0,
+                },
+            )
     reasons = {k.split(":", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith("reason:")}
     publish_counts(
         artifact_key("feed", feed_id),

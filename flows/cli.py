@@ -25,6 +25,7 @@ from schemas.enums import Contact, LeadType, Stage, Temperature, Violation
 from schemas.errors import PipelineError
 from schemas.rules import SLA_TERMS, source_rules
 from schemas.text import printable
+from warehouse.locator import LakeWarehouse, Warehouse
 
 app = typer.Typer(
     name="pp",
@@ -107,10 +108,10 @@ def _json_value(value: Any) -> Any:
 
 
 class _State:
-    warehouse: Path | None = None
+    warehouse: str | None = None
 
 
-def _warehouse() -> Path:
+def _warehouse() -> Warehouse:
     from schemas.settings import load_settings  # pydantic: not for help
 
     return load_settings(warehouse=_State.warehouse).warehouse
@@ -171,8 +172,12 @@ WITHOUT_SERVER = frozenset({"init", "lead", "leads", "sanction", "quarantine", "
 def _options(
     ctx: typer.Context,
     warehouse: Annotated[
-        Path | None,
-        typer.Option("--warehouse", envvar="PP_WAREHOUSE", help="warehouse file [default: data/pp.duckdb]"),
+        str | None,
+        typer.Option(
+            "--warehouse",
+            envvar="PP_WAREHOUSE",
+            help="warehouse file, or a lake: ducklake:postgres:<conninfo> [default: data/pp.duckdb]",
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs")] = False,
     version: Annotated[
@@ -687,12 +692,21 @@ def report(
         bool,
         typer.Option("--force", help="replace existing files the report did not write (never the warehouse)"),
     ] = False,
+    as_of_snapshot: Annotated[
+        int | None,
+        typer.Option("--as-of-snapshot", min=0, help="a lake's data as its snapshot N held them"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """SLA and conversion report (SPEC §12): an HTML page with charts, or the metric tables."""
     from flows.report import plan_report
     from flows.report import report as report_flow
 
+    if as_of_snapshot is not None and not isinstance(_warehouse(), LakeWarehouse):
+        raise PipelineError(
+            f"--as-of-snapshot: warehouse {_warehouse()} is a DuckDB file, which keeps no snapshots; "
+            "only a lake (ducklake:postgres:…) has them"
+        )
     chosen = None if target is None else str(target)
     # a bad period, or a file the report may not replace, is the user's error before any flow starts
     plan = plan_report(
@@ -710,11 +724,36 @@ def report(
         as_of=plan.as_of,
         warehouse=str(_warehouse()),
         force=force,
+        as_of_snapshot=as_of_snapshot,
     )
     if as_json:
         print_json(result)
         return
     out.print(f"report {result['period']} written to {result['written']}", markup=False, highlight=False)
+
+
+@app.command("maintain-lake")
+def maintain_lake_command(as_of: AsOf = None, as_json: Json = False) -> None:
+    """A lake's upkeep: merge small files, expire old snapshots (PP_LAKE_KEEP_SNAPSHOTS_DAYS)."""
+    if not isinstance(_warehouse(), LakeWarehouse):
+        out.print(
+            f"warehouse {_warehouse()} is a DuckDB file: nothing to maintain", markup=False, highlight=False
+        )
+        return
+    from flows.maintenance import maintain_lake
+
+    result = maintain_lake(as_of=parse_as_of(as_of), warehouse=str(_warehouse()))
+    if as_json:
+        print_json(result)
+        return
+    first, last = result["snapshots_kept"]
+    out.print(
+        f"small files merged: {result['files_merged']:,} (in {result['tables_merged']} tables); "
+        f"snapshots expired: {result['snapshots_expired']:,}; files deleted: {result['files_deleted']:,}; "
+        f"snapshots kept: {first}-{last}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()

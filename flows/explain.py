@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -18,13 +17,14 @@ from tasks.codes import code_lookup, resolve_code
 from tasks.explain import placement_reason, stays, time_left, with_local_moments
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import Warehouse
 
 NO_ZONE = "UTC"  # the clock of a lead that has no SC yet
 
 CARD_DATES = ("created_at", "arrived_at", "accept_deadline", "taken_at", "postponed_until", "closed_at")
 
 
-def waiting_leads(warehouse: Path) -> pl.DataFrame:
+def waiting_leads(warehouse: Warehouse) -> pl.DataFrame:
     """Open leads without an SC and why: lead_id, product, region, temperature, created_at,
     waiting_reason, reason (the sentence), waiting_checked_at."""
     with store.reader(warehouse) as con:
@@ -43,7 +43,7 @@ def waiting_leads(warehouse: Path) -> pl.DataFrame:
 
 
 def leads_due(
-    warehouse: Path, as_of: datetime, *, sc_id: str | None, within_minutes: int | None
+    warehouse: Warehouse, as_of: datetime, *, sc_id: str | None, within_minutes: int | None
 ) -> pl.DataFrame:
     """SPEC §15: the open `new` leads by time left to their deadline (`repo.leads_due`), with
     the deadline on the SC's clock (`accept_deadline_local`), the time left in words and the
@@ -74,7 +74,7 @@ class LeadCard:
     bookings: pl.DataFrame
 
 
-def lead_card(warehouse: Path, lead_id: int, as_of: datetime) -> LeadCard:
+def lead_card(warehouse: Warehouse, lead_id: int, as_of: datetime) -> LeadCard:
     """The card of a lead: its fields, contacts, every date in its SC's zone, why it is where
     it is (as the event that put it there recorded it), its stays, history, breaches and its
     client's bookings of the product."""

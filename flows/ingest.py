@@ -38,6 +38,7 @@ from tasks.quarantine import quarantine_rows, split_malformed
 from tasks.validate import validate_feed_rows
 from warehouse import outbox, store
 from warehouse import repository as repo
+from warehouse.locator import Warehouse
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class FeedSummary:
 
 
 def check_feed(
-    path: Path, *, source: str, product: str | None, sc_id: str | None, warehouse: Path
+    path: Path, *, source: str, product: str | None, sc_id: str | None, warehouse: Warehouse
 ) -> FeedRequest:
     """File-level checks (docs/contract.md): every problem here fails the command before any write."""
     rules = source_rules()
@@ -316,8 +317,9 @@ def ingest_feed(
     request = check_feed(
         Path(path), source=source, product=product, sc_id=sc_id, warehouse=settings.warehouse
     )
-    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
-        summary = _load(con, request, when, settings)
+    for attempt in store.write_attempts(settings.warehouse, memory_limit=settings.duckdb_memory_limit):
+        with attempt as con:
+            summary = _load(con, request, when, settings)
     if not summary.already_loaded:
         publish_summary(summary)
     if summary.assigned:  # committed: hot leads are announced now (SPEC §8), never failing the feed

@@ -12,28 +12,31 @@ from tasks.calendar import production_calendar
 from tasks.calendar_status import calendar_years, confirmed_to, renewal_warning
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import Warehouse
 
 DEMO_REFERENCE = files("schemas") / "demo_reference"
 
 
-def init_warehouse(warehouse: Path, reference: Path | None = None) -> dict[str, object]:
+def init_warehouse(warehouse: Warehouse, reference: Path | None = None) -> dict[str, object]:
     """Create or migrate the warehouse and (re)load reference data; safe to repeat."""
     if reference is None:
         with as_file(DEMO_REFERENCE) as bundled:
             tables = read_reference(Path(bundled))
     else:
         tables = read_reference(reference)
-    with store.transaction(warehouse) as con:
-        applied = store.migrate(con)
-        counts = repo.load_reference(con, tables)
-        overrides = tables.get("calendar")
-        repo.replace_working_calendar(con, production_calendar(*WORKING_CALENDAR_YEARS, overrides))
-        repo.replace_calendar_years(con, calendar_years(*WORKING_CALENDAR_YEARS, overrides))
-        version = store.schema_version(con)
+    with store.creating(warehouse):  # a new lake's catalog and data folder
+        for attempt in store.write_attempts(warehouse):
+            with attempt as con:
+                applied = store.migrate(con)
+                counts = repo.load_reference(con, tables)
+                overrides = tables.get("calendar")
+                repo.replace_working_calendar(con, production_calendar(*WORKING_CALENDAR_YEARS, overrides))
+                repo.replace_calendar_years(con, calendar_years(*WORKING_CALENDAR_YEARS, overrides))
+                version = store.schema_version(con)
     return {"schema_version": version, "migrations_applied": applied, "loaded": counts}
 
 
-def calendar_status(warehouse: Path, as_of: datetime) -> dict[str, object]:
+def calendar_status(warehouse: Warehouse, as_of: datetime) -> dict[str, object]:
     """`pp calendar status`: the years `pp init` recorded, how far they are confirmed, and
     the warning sweeps give at `as_of` (None when there is none)."""
     with store.reader(warehouse) as con:

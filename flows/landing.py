@@ -49,6 +49,7 @@ from tasks.landing import (
     worth_listing,
 )
 from warehouse import store
+from warehouse.locator import Warehouse
 
 # Where a file system has no hard links (some network shares), a move checks the name is
 # free and renames: only a run racing for the very same name in the same instant could lose.
@@ -187,7 +188,7 @@ def _move_aside(held: Path, folder: Path, error: str | None = None) -> Path:
             note.unlink(missing_ok=True)
 
 
-def _ingest(held: Path, file: Dropped, as_of: datetime, warehouse: Path) -> dict[str, Any]:
+def _ingest(held: Path, file: Dropped, as_of: datetime, warehouse: Warehouse) -> dict[str, Any]:
     """The file's own flow as a sub-flow, after the same checks the CLI makes."""
     if file.source == BILLING:
         check_billing_file(held, warehouse=warehouse)
@@ -201,7 +202,7 @@ def _ingest(held: Path, file: Dropped, as_of: datetime, warehouse: Path) -> dict
     )
 
 
-def _land(root: Path, file: Dropped, held: Path, as_of: datetime, warehouse: Path) -> dict[str, Any]:
+def _land(root: Path, file: Dropped, held: Path, as_of: datetime, warehouse: Warehouse) -> dict[str, Any]:
     """Ingest one claimed file and move it on; its failure is its own, never the run's."""
     error: str
     try:

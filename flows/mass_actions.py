@@ -61,30 +61,31 @@ def assign_managers(
     when = run_as_of(as_of)
     if not counts or any(n <= 0 for n in counts.values()):
         raise PipelineError("--counts needs positive numbers, e.g. m1=10,m2=5")
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        sc_id = _centre_code(con, sc_id)
-        chosen_product = None if product is None else _product_code(con, product)
-        owners = repo.manager_centres(con, list(counts))
-        for manager in counts:
-            if manager not in owners:
-                raise PipelineError(f"unknown manager {manager!r}; see the managers table")
-            if owners[manager] != sc_id:
-                raise PipelineError(f"manager {manager!r} works at {owners[manager]}, not at {sc_id}")
-        selection = repo.manager_selection(
-            con,
-            sc_id,
-            temperature=temperature.value if temperature else None,
-            product=chosen_product,
-            lead_type=lead_type.value if lead_type else None,
-        )
-        dealt = deal_to_managers(selection, counts).join(
-            selection.select("lead_id", "previous_manager"), on="lead_id"
-        )
-        check_history(repo.history_after(con, dealt, when))
-        repo.apply_managers(con, dealt)
-        dealt_by = pl.struct("manager_id", "previous_manager")
-        _record(con, dealt, EventKind.MANAGER_ASSIGNED, sc_id, when, dealt_by)
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            sc_id = _centre_code(con, sc_id)
+            chosen_product = None if product is None else _product_code(con, product)
+            owners = repo.manager_centres(con, list(counts))
+            for manager in counts:
+                if manager not in owners:
+                    raise PipelineError(f"unknown manager {manager!r}; see the managers table")
+                if owners[manager] != sc_id:
+                    raise PipelineError(f"manager {manager!r} works at {owners[manager]}, not at {sc_id}")
+            selection = repo.manager_selection(
+                con,
+                sc_id,
+                temperature=temperature.value if temperature else None,
+                product=chosen_product,
+                lead_type=lead_type.value if lead_type else None,
+            )
+            dealt = deal_to_managers(selection, counts).join(
+                selection.select("lead_id", "previous_manager"), on="lead_id"
+            )
+            check_history(repo.history_after(con, dealt, when))
+            repo.apply_managers(con, dealt)
+            dealt_by = pl.struct("manager_id", "previous_manager")
+            _record(con, dealt, EventKind.MANAGER_ASSIGNED, sc_id, when, dealt_by)
     got = dict(dealt.group_by("manager_id").len().iter_rows())
     publish_table(
         artifact_key("assign-managers", sc_id),
@@ -129,16 +130,19 @@ def distribute(
         raise PipelineError(f"--end {end} is before --start {start}")
     settings = load_settings(warehouse=warehouse)
     when = run_as_of(as_of)
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        sc_id = _centre_code(con, sc_id)
-        days = _working_days(con, start, end)
-        selection = repo.distribution_selection(con, sc_id)
-        hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
-        plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
-        check_history(repo.history_after(con, plan, when))
-        repo.apply_plan(con, plan)
-        _record(con, plan, EventKind.PLANNED, sc_id, when, pl.struct(pl.col("planned_on").cast(pl.String)))
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            sc_id = _centre_code(con, sc_id)
+            days = _working_days(con, start, end)
+            selection = repo.distribution_selection(con, sc_id)
+            hot = selection.filter(pl.col("temperature") == Temperature.HOT.value)
+            plan = plan_distribution(selection.filter(pl.col("temperature") != Temperature.HOT.value), days)
+            check_history(repo.history_after(con, plan, when))
+            repo.apply_plan(con, plan)
+            _record(
+                con, plan, EventKind.PLANNED, sc_id, when, pl.struct(pl.col("planned_on").cast(pl.String))
+            )
     per_day = plan.group_by("planned_on").len().sort("planned_on")
     publish_table(
         artifact_key("distribute", sc_id),

@@ -94,19 +94,20 @@ def _claim(
     the notices due at `as_of` into messages, in the same transaction (one open of the
     warehouse for a run's first batch, which after an ingest is all there is)."""
     now = datetime.now(UTC)
-    with store.transaction(settings.warehouse) as con:
-        if group:
-            store.require_schema(con, settings.warehouse)
-            outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
-        ids = outbox.claim(
-            con,
-            as_of=as_of,
-            kinds=channels,
-            now=now,
-            claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
-            batch=CLAIM_BATCH,
-        )
-        lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            if group:
+                store.require_schema(con, settings.warehouse)
+                outbox.group_due_notices(con, as_of, channels, _domain(settings.mail_from))
+            ids = outbox.claim(
+                con,
+                as_of=as_of,
+                kinds=channels,
+                now=now,
+                claim_until=now + timedelta(seconds=settings.notify_claim_seconds),
+                batch=CLAIM_BATCH,
+            )
+            lines = outbox.letter_lines(con, ids) if ids else pl.DataFrame()
     if not ids:
         return ids, [], _failures([], GONE)
     gone = sorted(set(ids) - set(lines["notification_id"]))
@@ -252,8 +253,10 @@ def _write(settings: Settings, action: Callable[[store.Connection], T]) -> T:
     that a message the server accepted is not left unmarked (and later sent twice)."""
     for wait in (*_BUSY_WAITS, None):
         try:
-            with store.transaction(settings.warehouse) as con:
-                return action(con)
+            for attempt in store.write_attempts(settings.warehouse):
+                with attempt as con:
+                    done = action(con)
+            return done
         except WarehouseBusy:
             if wait is None:
                 raise

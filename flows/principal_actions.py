@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 
@@ -28,6 +27,7 @@ from tasks.measures import MeasuredLead, check_assignable, check_may_take, check
 from tasks.placement import place
 from warehouse import outbox, store
 from warehouse import repository as repo
+from warehouse.locator import Warehouse
 
 PRINCIPAL_RULE = "principal"  # why the lead is at its SC, in its `assigned` event (SPEC §14 "Explain")
 
@@ -42,13 +42,14 @@ def _measuring(
 ) -> Iterator[tuple[store.Connection, pl.DataFrame, MeasuredLead]]:
     """One short transaction on one lead: its row read first (as a frame, for placement) and
     its history checked to end no later than `as_of`."""
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        row = repo.measured_lead(con, lead_id)
-        if row.is_empty():
-            raise PipelineError(f"lead {lead_id} does not exist")
-        check_history(repo.history_after(con, row, as_of))
-        yield con, row, MeasuredLead.of(row.row(0, named=True))
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            row = repo.measured_lead(con, lead_id)
+            if row.is_empty():
+                raise PipelineError(f"lead {lead_id} does not exist")
+            check_history(repo.history_after(con, row, as_of))
+            yield con, row, MeasuredLead.of(row.row(0, named=True))
 
 
 def _check_takes(con: store.Connection, sc_id: str, zone: str, lead: MeasuredLead, as_of: datetime) -> None:
@@ -68,7 +69,9 @@ def _announce(settings: Settings, temperature: Temperature, as_of: datetime) -> 
         send_immediate(settings, as_of)
 
 
-def assign_lead(warehouse: Path, lead_id: int, *, sc: str, by: str, as_of: datetime) -> dict[str, object]:
+def assign_lead(
+    warehouse: Warehouse, lead_id: int, *, sc: str, by: str, as_of: datetime
+) -> dict[str, object]:
     """§3.2: a lead waiting for an SC goes to the one a principal names; it arrives there now,
     with its deadline, connection booking and notice, as at any assignment."""
     settings = load_settings(warehouse=warehouse)
@@ -107,7 +110,7 @@ def assign_lead(warehouse: Path, lead_id: int, *, sc: str, by: str, as_of: datet
 
 
 def transfer_lead(
-    warehouse: Path, lead_id: int, *, to: str, reason: str, by: str, as_of: datetime
+    warehouse: Warehouse, lead_id: int, *, to: str, reason: str, by: str, as_of: datetime
 ) -> dict[str, object]:
     """§9.1.1, §9.3: a principal moves a lead, new or in work, to another SC, where it starts
     again as `new` with a fresh deadline, unless §6's rule keeps it (cold, or its client booked
@@ -144,7 +147,13 @@ def transfer_lead(
 
 
 def remove_lead(
-    warehouse: Path, lead_id: int, *, violation: Violation, fine: Decimal | None, by: str, as_of: datetime
+    warehouse: Warehouse,
+    lead_id: int,
+    *,
+    violation: Violation,
+    fine: Decimal | None,
+    by: str,
+    as_of: datetime,
 ) -> dict[str, object]:
     """§9.2: a lead whose connection had no intent to sell (§8.2.1) or whose contacts are empty
     or fictitious (§8.2.4) ends `removed`: never deleted, out of every work and SLA count, on

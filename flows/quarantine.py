@@ -16,6 +16,7 @@ from tasks.quarantine_export import export_sheet, reasons_with_fixes
 from tasks.spreadsheets import neutralise_formulas
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import Warehouse
 
 
 def _unknown(feed_id: int) -> PipelineError:
@@ -45,7 +46,7 @@ def reload_command(feed: dict[str, Any], target: Path) -> str:
 
 
 def export_quarantine(
-    warehouse: Path, feed_id: int, *, format: str | None = None, out: Path | None = None
+    warehouse: Warehouse, feed_id: int, *, format: str | None = None, out: Path | None = None
 ) -> dict[str, Any]:
     """Write feed `feed_id`'s quarantined rows to a new file, as the file had them, each with
     its row there, its reason code and what to fix; a CSV has formula-like text defused."""
@@ -72,7 +73,7 @@ def export_quarantine(
     }
 
 
-def quarantine_reasons(warehouse: Path, feed_id: int | None = None) -> pl.DataFrame:
+def quarantine_reasons(warehouse: Warehouse, feed_id: int | None = None) -> pl.DataFrame:
     """feed_id, file_name, reason_code, fix, rows: quarantined rows by reason, of one feed or all."""
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)

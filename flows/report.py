@@ -29,6 +29,7 @@ from tasks.report import DEFAULT_TREND_PERIODS, GENERATOR, GENERATOR_TAG, render
 from tasks.spreadsheets import neutralise_formulas
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import FileWarehouse, Warehouse, locate
 
 FORMATS = ("html", "parquet", "csv")
 TABLES = (
@@ -67,12 +68,17 @@ def periods_of_trend(period: Period, count: int = DEFAULT_TREND_PERIODS) -> list
 
 
 def read_metrics(
-    warehouse: Path, period: Period, as_of: datetime, periods: list[Period] | None = None
+    warehouse: Warehouse,
+    period: Period,
+    as_of: datetime,
+    periods: list[Period] | None = None,
+    *,
+    snapshot: int | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """The stays and metric frames of the period, in one read-only visit to the warehouse;
-    `periods` those of the trend (default: `periods_of_trend`)."""
+    """The stays and metric frames of the period, in one read-only visit to the warehouse (to
+    a lake's `snapshot`, when given); `periods` those of the trend (default: `periods_of_trend`)."""
     periods = periods or periods_of_trend(period)
-    with store.analyst_reader(warehouse) as (con, snapshot_at):
+    with store.analyst_reader(warehouse, snapshot=snapshot) as (con, snapshot_at):
         store.require_schema(con, warehouse)
         stays = repo.report_stays(con, period.kind, periods[0].first_day, period.first_day, as_of)
         notifications = repo.report_notifications(con, period.kind, period.first_day, as_of)
@@ -84,7 +90,7 @@ def read_metrics(
     return frames
 
 
-def read_calendar_warning(warehouse: Path, as_of: datetime) -> str | None:
+def read_calendar_warning(warehouse: Warehouse, as_of: datetime) -> str | None:
     """What the report's banner says while the production calendar is about to run out."""
     with store.reader(warehouse) as con:
         return renewal_warning(as_of, confirmed_to(repo.calendar_years(con)))
@@ -117,19 +123,30 @@ def publish(
     )
 
 
-def report_target(warehouse: Path, period: Period, format: str, out: str | None) -> Path:
-    """`--out`, or `report-<period>.html` (the folder `report-<period>/` for tables) beside the warehouse."""
+def report_target(warehouse: Warehouse, period: Period, format: str, out: str | None) -> Path:
+    """`--out`, or `report-<period>.html` (the folder `report-<period>/` for tables) beside a
+    file warehouse; for a lake, in `data/`, where the default file warehouse would be."""
     if out:
         return Path(out)
     stem = f"report-{period.name}"
-    return warehouse.parent / (f"{stem}.html" if format == "html" else stem)
+    warehouse = locate(warehouse)
+    folder = warehouse.path.parent if isinstance(warehouse, FileWarehouse) else Path("data")
+    return folder / (f"{stem}.html" if format == "html" else stem)
 
 
-def warehouse_files(warehouse: Path) -> set[Path]:
-    """The warehouse and what lives beside it while it is used: no command replaces these,
-    whatever it is told."""
-    resolved = warehouse.resolve()
-    return {resolved, *(resolved.with_name(resolved.name + suffix) for suffix in WAREHOUSE_COMPANIONS)}
+def warehouse_files(warehouse: Warehouse, candidates: tuple[Path, ...]) -> list[Path]:
+    """Those of `candidates` that are the warehouse's own, which no command replaces whatever
+    it is told: a file warehouse and what lives beside it while it is used; anything under a
+    lake's data folder (`PP_LAKE_DATA_PATH`)."""
+    warehouse = locate(warehouse)
+    if isinstance(warehouse, FileWarehouse):
+        resolved = warehouse.path.resolve()
+        own = {resolved, *(resolved.with_name(resolved.name + suffix) for suffix in WAREHOUSE_COMPANIONS)}
+        return [path for path in candidates if path.resolve() in own]
+    data = load_settings().lake_data_path
+    if data is None:
+        return []
+    return [path for path in candidates if path.resolve().is_relative_to(data.resolve())]
 
 
 def _sha256(path: Path) -> str:
@@ -157,7 +174,7 @@ def _has_generator_tag(page: Path) -> bool:
         return GENERATOR_TAG.encode() in fh.read(1024)
 
 
-def check_output(target: Path, format: str, *, warehouse: Path, force: bool) -> tuple[Path, ...]:
+def check_output(target: Path, format: str, *, warehouse: Warehouse, force: bool) -> tuple[Path, ...]:
     """The files the report will write, once it is sure it may: a file the report wrote
     earlier (a page with its generator tag, a table whose digest the folder's manifest holds)
     is replaced; any other existing file only with `force`; the warehouse's own files never."""
@@ -175,8 +192,7 @@ def check_output(target: Path, format: str, *, warehouse: Path, force: bool) -> 
     nearest = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if nearest is not None and not nearest.is_dir():
         raise PipelineError(f"cannot write {target}: {nearest} is not a folder; choose another --out")
-    guarded = warehouse_files(warehouse)
-    hit = next((path for path in (target, *files) if path.resolve() in guarded), None)
+    hit = next(iter(warehouse_files(warehouse, (target, *files))), None)
     if hit is not None:
         raise PipelineError(
             f"--out {target} would replace the warehouse's own file {hit}; choose another --out"
@@ -217,7 +233,7 @@ def plan_report(
     out: str | None,
     format: str,
     as_of: datetime | None,
-    warehouse: Path,
+    warehouse: Warehouse,
     last_complete: bool = False,
     force: bool = False,
 ) -> ReportPlan:
@@ -295,10 +311,12 @@ def report(
     last_complete: bool = False,
     force: bool = False,
     trend_periods: int = DEFAULT_TREND_PERIODS,
+    as_of_snapshot: int | None = None,
 ) -> dict[str, Any]:
     """Build the period's metrics; write the HTML page (or one file per metric table), never
     over a file the report did not write itself unless `force` (see `check_output`). The
-    trend and heat map show `trend_periods` periods, ending with the report's."""
+    trend and heat map show `trend_periods` periods, ending with the report's. With
+    `as_of_snapshot`, a lake's data as that snapshot of it held them (time travel)."""
     settings = load_settings(warehouse=warehouse)
     plan = plan_report(
         period=period,
@@ -310,7 +328,7 @@ def report(
         force=force,
     )
     periods = periods_of_trend(plan.period, trend_periods)
-    frames = read_metrics(settings.warehouse, plan.period, plan.as_of, periods)
+    frames = read_metrics(settings.warehouse, plan.period, plan.as_of, periods, snapshot=as_of_snapshot)
     calendar_warning = read_calendar_warning(settings.warehouse, plan.as_of)
     target = plan.target
     try:

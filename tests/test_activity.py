@@ -10,13 +10,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
 from flows.activity import apply_activity
 from flows.landing import ingest_landing
 from schemas.enums import ActivityReason
 from tasks.activity import ACTIVITY_FEED
-from tests.support import query, refused, run
+from tests.support import BOTH_BACKENDS, query, refused, run
+from warehouse import store
 
 T0 = datetime(2026, 3, 10, 6, tzinfo=UTC)  # 09:00 in Moscow
 AS_OF = datetime(2026, 4, 1, tzinfo=UTC)
@@ -32,7 +31,7 @@ LEADS = [  # lead_id, type, status, SC
 
 
 def _leads(warehouse: Path, leads: list[tuple[int, str, str, str | None]] = LEADS) -> None:
-    with duckdb.connect(str(warehouse)) as con:
+    with store.transaction(warehouse) as con:
         for lead_id, lead_type, status, sc_id in leads:
             con.execute(
                 "INSERT INTO leads (lead_id, inn, product, lead_type, temperature, status, source, sc_id,"
@@ -72,9 +71,10 @@ def _reasons(warehouse: Path) -> dict[str, str]:
     return dict(found.iter_rows())
 
 
+@BOTH_BACKENDS
 def test_every_reason_code_and_the_good_rows_still_apply(warehouse, tmp_path):
     _leads(warehouse, [*LEADS, (7, "connection", "new", None)])
-    with duckdb.connect(str(warehouse)) as con:  # lead 2's history reaches 10:00 (Moscow 13:00)
+    with store.transaction(warehouse) as con:  # lead 2's history reaches 10:00 (Moscow 13:00)
         con.execute(
             "INSERT INTO lead_events VALUES (2, ?, 'taken', 'sc:sc-msk-1', '{}')", [T0 + timedelta(hours=4)]
         )
@@ -178,6 +178,7 @@ def test_rows_apply_per_lead_in_at_order_whatever_the_file_order(warehouse, tmp_
     assert lead == ("refused", T0 + timedelta(minutes=20), T0 + timedelta(minutes=90), "no budget")
 
 
+@BOTH_BACKENDS
 def test_the_same_file_twice_changes_nothing_and_applied_ids_are_skipped(warehouse, tmp_path):
     _leads(warehouse)
     first = _file(
@@ -206,6 +207,7 @@ def test_the_same_file_twice_changes_nothing_and_applied_ids_are_skipped(warehou
     assert kinds == ["taken", "stage"]
 
 
+@BOTH_BACKENDS
 def test_a_late_take_records_its_breach_at_that_moment(warehouse, tmp_path):
     _leads(warehouse)
     late = T0 + timedelta(hours=4)  # an hour after the deadline

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from flows.billing import ingest_billing
@@ -14,14 +13,16 @@ from flows.ingest import ingest_feed
 from flows.initialise import init_warehouse
 from flows.lead_actions import take_lead
 from schemas.enums import Contact
+from tests.support import BOTH_BACKENDS
 from tests.test_reference import _upper_case_products
+from warehouse import store
 
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)
 BUYER, SUBSCRIBER, STRANGER = "7707083893", "6663003127", "500100732259"
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with store.reader(warehouse) as con:
         return con.sql(sql).fetchall()
 
 
@@ -35,6 +36,7 @@ def _ingest(warehouse: Path, feed: Path, rows: list[dict], **options: Any) -> di
     return ingest_feed(path=str(_csv(feed, rows)), warehouse=str(warehouse), **options)
 
 
+@BOTH_BACKENDS
 def test_billing_completes_leads_books_clients_and_is_idempotent(warehouse, tmp_path):
     base = {"inn": BUYER, "region": "77", "product": "extern", "phone": "89123456789", "external_id": "1"}
     _ingest(warehouse, tmp_path / "base.csv", [base], source="call_base", as_of=AS_OF)

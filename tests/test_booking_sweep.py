@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from flows.sweeps import sweep_bookings
+from tests.support import BOTH_BACKENDS
+from warehouse import store
 
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)
 
@@ -54,6 +56,7 @@ def test_a_booking_that_moved_blocks_the_old_scs_leads_once(warehouse):
     )
 
 
+@BOTH_BACKENDS
 def test_the_sla_sweep_assigns_leads_that_waited_for_an_sc(warehouse, tmp_path):
     from flows.ingest import ingest_feed
     from flows.sweeps import sweep_sla
@@ -63,14 +66,14 @@ def test_the_sla_sweep_assigns_leads_that_waited_for_an_sc(warehouse, tmp_path):
     summary = ingest_feed(path=str(feed), source="demo_order", as_of=T0, warehouse=str(warehouse))
     assert summary["unassigned"] == 1
     assert sweep_sla(as_of=T0 + timedelta(hours=1), warehouse=str(warehouse))["waiting_assigned"] == 0
-    with duckdb.connect(str(warehouse)) as con:  # the network grows: an SC now serves region 87
+    with store.transaction(warehouse) as con:  # the network grows: an SC now serves region 87
         con.execute(
             "UPDATE service_centers SET regions = list_append(regions, '87') WHERE sc_id = 'sc-vvo-1'"
         )
     later = T0 + timedelta(hours=2)
     assert sweep_sla(as_of=later, warehouse=str(warehouse))["waiting_assigned"] == 1
     assert sweep_sla(as_of=later, warehouse=str(warehouse))["waiting_assigned"] == 0
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with store.reader(warehouse) as con:
         row = con.sql("SELECT sc_id, arrived_at, accept_deadline FROM leads").fetchall()[0]
         booked = con.sql("SELECT sc_id FROM bookings").fetchall()
     assert row == ("sc-vvo-1", later, later + timedelta(days=7))

@@ -15,7 +15,7 @@ from flows.lead_actions import take_lead
 from flows.sweeps import sweep_sla
 from schemas.enums import ActivityReason, Contact, ReasonCode
 from schemas.errors import PipelineError
-from tests.support import query
+from tests.support import BOTH_BACKENDS, query
 
 AS_OF = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)  # Friday 16:30 Moscow, Monday 9 March is a holiday
 PRODUCTS = ["extern", "diadoc", "elba"]
@@ -57,6 +57,7 @@ def assert_contracts(warehouse: Path, contracts: dict[str, str] = TABLE_CONTRACT
         assert query(warehouse, sql).item() == 0, name
 
 
+@BOTH_BACKENDS
 def test_a_feed_lands_every_row_once(warehouse, tmp_path):
     frame = synthetic_feed(
         "callback_order", 600, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=7, labels=True
@@ -76,6 +77,7 @@ def test_a_feed_lands_every_row_once(warehouse, tmp_path):
     assert_contracts(warehouse)
 
 
+@BOTH_BACKENDS
 def test_the_same_file_twice_changes_nothing(warehouse, tmp_path):
     frame = synthetic_feed("call_base", 200, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=3)
     path = write_feed(frame, tmp_path / "base.csv", russian_headers=True, encoding="cp1251", delimiter=";")
@@ -105,6 +107,7 @@ def _feed(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     return path
 
 
+@BOTH_BACKENDS
 def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_contacts(warehouse, tmp_path):
     client = {"inn": "6663003127", "region": "66", "product": "extern"}
     _ingest(
@@ -194,6 +197,7 @@ def test_a_connection_lead_books_the_client_for_30_days(warehouse, tmp_path):
     assert row["ends_at"] - row["starts_at"] == timedelta(days=30)
 
 
+@BOTH_BACKENDS
 def test_a_failure_midway_writes_nothing(warehouse, tmp_path, monkeypatch):
     frame = synthetic_feed("call_base", 300, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=5)
     path = write_feed(frame, tmp_path / "base.csv")
@@ -215,6 +219,7 @@ def test_a_failure_midway_writes_nothing(warehouse, tmp_path, monkeypatch):
     assert set(_table_counts(warehouse).values()) == {0}
 
 
+@BOTH_BACKENDS
 def test_sla_breaches_are_recorded_once_and_late_takes_count(warehouse, tmp_path):
     rows = [
         {"inn": inn, "region": "77", "product": "diadoc", "phone": phone, "external_id": inn}
@@ -238,6 +243,7 @@ def test_sla_breaches_are_recorded_once_and_late_takes_count(warehouse, tmp_path
         take_lead(warehouse, 2, contact=Contact.CALL, note=None, as_of=deadline + timedelta(hours=4))
 
 
+@BOTH_BACKENDS
 def test_malformed_rows_are_quarantined_and_counts_reconcile(warehouse, tmp_path):
     """Old Mac line endings, a row with a surplus field, one short of a field mid-file and a
     last row cut off inside a quote: nothing is glued, dropped or padded into a lead."""

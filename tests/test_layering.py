@@ -15,7 +15,8 @@ TASKS = sorted((ROOT / "tasks").glob("*.py"))
 # A flow opens its connection (or the analysts' snapshot) and checks (or, `pp init`, migrates)
 # the schema; the rest is the repository's.
 STORE_IN_FLOWS = {
-    "transaction", "reader", "analyst_reader", "require_schema", "migrate", "schema_version", "Connection"
+    "transaction", "write_attempts", "creating", "reader", "analyst_reader", "require_schema", "migrate",
+    "schema_version", "Connection",
 }
 DATABASE_CALLS = {"execute", "executemany", "sql"}
 SQL_TEXT = re.compile(

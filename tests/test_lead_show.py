@@ -17,7 +17,7 @@ from flows.sweeps import sweep_sla
 from tasks.assign import balance_by_load
 from tasks.explain import local_moments, placement_reason
 from tasks.lifecycle import local_moment
-from tests.support import query, refused, run
+from tests.support import BOTH_BACKENDS, query, refused, run
 
 T0 = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 09:00 in Moscow
 
@@ -172,6 +172,7 @@ def test_the_assigned_event_keeps_the_load_rules_figures(warehouse, tmp_path):
     assert recorded[0]["accept_deadline"] == "2026-03-02T09:00:00+0000"  # 3 working hours from 09:00 Moscow
 
 
+@BOTH_BACKENDS
 def test_a_transferred_lead_names_both_scs_and_both_deadlines(monkeypatch, capsys, warehouse, tmp_path):
     _ingest(warehouse, tmp_path, ["7707083893,50,extern,89123456789"], T0)
     at = T0 + timedelta(hours=4)  # 13:00 Moscow: the 12:00 deadline at sc-msk-1 was missed

@@ -25,7 +25,7 @@ from schemas.enums import NoticeCause
 from schemas.settings import Settings, load_settings
 from tasks.notices import plan_notices, unbuildable
 from tests.mailserver import MailServer
-from tests.support import query
+from tests.support import BOTH_BACKENDS, query
 from tests.support import run as cli_run
 from warehouse import outbox, store
 from warehouse import repository as repo
@@ -171,6 +171,7 @@ def test_unbuildable_names_the_header_value_a_message_cannot_carry():
 # --- against the SMTP server --------------------------------------------------------------
 
 
+@BOTH_BACKENDS
 def test_hot_leads_go_out_at_once_one_message_per_sc(warehouse, smtp):
     company = 'ООО "Рога & Копыта" <Урал>'
     hot = _assign(
@@ -389,6 +390,7 @@ def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkey
     assert len(list(settings.outbox.glob("*.eml"))) == 1
 
 
+@BOTH_BACKENDS
 def test_queueing_is_idempotent_and_a_transfer_is_announced_to_the_new_sc(warehouse, smtp):
     (lead_id,) = _assign(warehouse, _hot("sc-msk-1"), T0)
     deadline = T0 + timedelta(hours=3)

@@ -7,7 +7,7 @@ from datetime import datetime
 import polars as pl
 
 from schemas.enums import Channel
-from warehouse.store import Connection, frame, run, run_script, scalar, sql, staged
+from warehouse.store import Connection, claim_writes, frame, run, run_script, scalar, sql, staged
 
 
 def insert_notices(con: Connection, notices: pl.DataFrame) -> int:
@@ -24,6 +24,7 @@ def group_due_notices(con: Connection, as_of: datetime, channels: tuple[Channel,
     groups = frame(con, sql("due_notice_groups"), {"as_of": as_of, "channels": [c.value for c in channels]})
     if groups.is_empty():
         return 0
+    claim_writes(con, "notifications")  # ids as max + 1 (`store.CLAIMS`)
     first = int(scalar(con, "SELECT coalesce(max(notification_id), 0) + 1 FROM notifications"))
     numbered = groups.with_columns(
         notification_id=pl.int_range(pl.len(), dtype=pl.Int64) + first,
@@ -43,7 +44,8 @@ def claim(
     claim_until: datetime,
     batch: int,
 ) -> list[int]:
-    rows = con.execute(
+    run_script(
+        con,
         sql("claim_notifications"),
         {
             "as_of": as_of,
@@ -52,8 +54,9 @@ def claim(
             "claim_until": claim_until,
             "batch": batch,
         },
-    ).fetchall()
-    return sorted(int(row[0]) for row in rows)
+    )
+    rows = con.execute("SELECT notification_id FROM claimed ORDER BY notification_id").fetchall()
+    return [int(row[0]) for row in rows]
 
 
 def letter_lines(con: Connection, ids: list[int]) -> pl.DataFrame:

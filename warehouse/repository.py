@@ -13,7 +13,7 @@ from schemas.enums import DeliveryStatus, EventKind, Status, Temperature
 from schemas.instants import UTC_US
 from schemas.rules import DATA, SLA_TERMS
 from warehouse import history
-from warehouse.store import Connection, frame, insert, run, run_script, scalar, sql, staged
+from warehouse.store import Connection, claim_writes, frame, insert, run, run_script, scalar, sql, staged
 
 REFERENCE_TABLES = ("service_centers", "managers", "products")
 
@@ -25,7 +25,9 @@ def _first_row(con: Connection, query: str, params: list[Any]) -> dict[str, Any]
 
 
 def next_id(con: Connection, table: str, column: str) -> int:
-    """The next free id of a table (writers are serialised, one transaction at a time)."""
+    """The next free id of a table, under the table's write claim (`store.CLAIMS`): a writer
+    that takes ids at the same time on a lake conflicts and takes them again after this one."""
+    claim_writes(con, table)
     return int(scalar(con, f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"'))
 
 
@@ -156,8 +158,10 @@ def mark_overdue(con: Connection, as_of: datetime, temperatures: tuple[Temperatu
 
 def record_breaches(con: Connection, as_of: datetime) -> pl.DataFrame:
     """Breaches of the leads in `overdue` not recorded yet; returns the new ones (sc_id,
-    temperature)."""
-    return frame(con, sql("record_breaches"), {"as_of": as_of})
+    temperature). Claimed: two sweeps at once on a lake would both see a breach as new."""
+    claim_writes(con, "sla_breaches")
+    run_script(con, sql("record_breaches"), {"as_of": as_of})
+    return frame(con, "SELECT sc_id, temperature FROM new_breaches")
 
 
 def record_events(

@@ -1,10 +1,17 @@
-"""The only module that knows DuckDB: connections, transactions, migrations, frame I/O."""
+"""The only module that knows DuckDB: connections, transactions, migrations, frame I/O.
+
+Two backends run the same SQL: the embedded DuckDB file (one writer at a time, under the lock
+file beside it) and a DuckLake whose catalog is a PostgreSQL database (many writers, each
+commit optimistic: a writer whose commit conflicts runs its whole transaction again; see
+`write_attempts`). What DuckLake's tables lack (keys, CHECK constraints) is stripped from the
+migrations in `lake_ddl` and checked before every lake commit (`broken_constraints`)."""
 
 from __future__ import annotations
 
 import errno
 import logging
 import os
+import random
 import re
 import shutil
 import sys
@@ -12,10 +19,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -23,17 +33,36 @@ from filelock import FileLock, Timeout
 
 from schemas.errors import PipelineError, WarehouseBusy
 from warehouse import rules
+from warehouse.locator import (
+    LAKE_PREFIX,
+    FileWarehouse,
+    LakeWarehouse,
+    Warehouse,
+    attach_conninfo,
+    locate,
+    mask,
+)
 
 if TYPE_CHECKING:  # frames come and go as values: the single-lead commands never load polars
     import polars as pl
 
 DDL = files("warehouse") / "ddl"
 SQL = files("warehouse") / "sql"
-_LOCKED = re.compile(r"lock|conflicting", re.IGNORECASE)
+_LOCKED = re.compile(r"\block\b|conflicting", re.IGNORECASE)  # a lock, not a "block" of the file
 
 Connection = duckdb.DuckDBPyConnection
 WRITE_SLOT = "warehouse-write"  # the Prefect global concurrency limit writers take (limit 1)
+LAKE = "pp_lake"  # the name a lake is attached under, and the connection's default catalog
+# What the writers that take ids (max + 1) or skip what is already there claim, one row each
+# of `write_claims`, in the transaction that does it: on a lake two of them that overlap in
+# time both update the table, so the second one's commit conflicts and it runs again, on a
+# snapshot that sees the first one's rows (two plain inserts would both commit).
+CLAIMS = ("feeds", "leads", "notifications", "sanctions", "sla_breaches")
+_CONFLICT = re.compile(r"conflict", re.IGNORECASE)
+_NEWER_FILE = re.compile(r"created with an? newer version of DuckDB", re.IGNORECASE)
 log = logging.getLogger(__name__)
+
+Where = Warehouse | Path  # a Path is a file warehouse (what tests and benches hold)
 
 
 @cache
@@ -62,9 +91,21 @@ def _waiting(path: Path, what: str) -> None:
     log.warning("warehouse %s: %s; waiting for it to finish", path, what)
 
 
-def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Connection:
-    """Open the file, waiting while another process holds it (DuckDB lets no reader in while
-    a writer has it, and no writer while readers do), up to `PP_LOCK_TIMEOUT_SECONDS`."""
+def _open(
+    where: Where, *, read_only: bool, memory_limit: str | None = None, snapshot: int | None = None
+) -> Connection:
+    """A connection to the warehouse. A lake is opened at once (its readers never wait); a
+    file, waiting while another process holds it (DuckDB lets no reader in while a writer
+    has it, and no writer while readers do), up to `PP_LOCK_TIMEOUT_SECONDS`."""
+    where = locate(where)
+    if isinstance(where, LakeWarehouse):
+        return _connect_lake(where, read_only=read_only, memory_limit=memory_limit, snapshot=snapshot)
+    if snapshot is not None:
+        raise PipelineError(
+            f"warehouse {where} is a DuckDB file, which keeps no snapshots; "
+            "--as-of-snapshot reads a lake (ducklake:postgres:…)"
+        )
+    path = where.path
     deadline = time.monotonic() + _lock_timeout()
     pause, told = 0.05, False
     while True:
@@ -81,13 +122,22 @@ def _open(path: Path, *, read_only: bool, memory_limit: str | None = None) -> Co
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[None]:
-    """One writer at a time: a Prefect global concurrency slot (`warehouse-write`) inside a
-    flow run a server records, so runs on many workers queue in Prefect, and always a lock
-    file beside the warehouse, which every writer takes, so commands queue too. A second writer
-    waits its turn and says so, instead of failing on DuckDB's file lock. A server without
-    the limit is a setup error: Prefect would otherwise let every writer through."""
+def write_lock(where: Where) -> Iterator[None]:
+    """One writer at a time on a file: a Prefect global concurrency slot (`warehouse-write`)
+    inside a flow run a server records, so runs on many workers queue in Prefect, and always a
+    lock file beside the warehouse, which every writer takes, so commands queue too. A second
+    writer waits its turn and says so, instead of failing on DuckDB's file lock. A server
+    without the limit is a setup error: Prefect would otherwise let every writer through.
+    A lake needs neither (its writers commit optimistically); it takes the slot only with
+    `PP_LAKE_WRITE_SLOT` set, to keep recorded runs one at a time all the same."""
+    where = locate(where)
     with ExitStack() as held:
+        if isinstance(where, LakeWarehouse):
+            if _in_recorded_run() and _settings().lake_write_slot:
+                _take_write_slot(held)
+            yield
+            return
+        path = where.path
         if _in_recorded_run():
             _take_write_slot(held)
         lock = FileLock(f"{path}.lock")
@@ -151,22 +201,139 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str | None = None) ->
             raise WarehouseBusy(
                 f"warehouse {path} is in use by another process; retry when it finishes"
             ) from exc
+        if _NEWER_FILE.search(str(exc)):
+            raise PipelineError(
+                f"warehouse {path} was written by a newer DuckDB than this pp's {duckdb.__version__}; "
+                "keep using the pp that wrote it, or export its data with that pp and re-create "
+                "the warehouse with `pp init`"
+            ) from None
         raise PipelineError(f"cannot open warehouse {path}: {exc}") from exc
     run(con, "SET TimeZone = 'UTC'")
     return con
 
 
+def _settings() -> Any:
+    from schemas.settings import load_settings
+
+    return load_settings()
+
+
+@cache
+def _extension(package: str, name: str) -> str:
+    """The extension binary inside its installed wheel: DuckDB never downloads one here."""
+    spec = find_spec(package)
+    binary = None
+    if spec is not None and spec.origin is not None:
+        binary = (
+            Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        )
+    if binary is None or not binary.is_file():
+        wheel = package.replace("_", "-")
+        raise PipelineError(
+            f"the DuckDB extension {name} for duckdb {duckdb.__version__} is not installed; "
+            f"install {wheel}=={duckdb.__version__} (a dependency of pp) to use a lake warehouse"
+        )
+    return str(binary)
+
+
+def _connect_lake(
+    lake: LakeWarehouse, *, read_only: bool, memory_limit: str | None, snapshot: int | None
+) -> Connection:
+    """An in-memory DuckDB with the lake attached and in use: its catalog read from PostgreSQL,
+    its data files from their folder; at `snapshot` (read-only) when one is given. A lake the
+    catalog does not hold yet is created only by `pp init` (`_creating`), where DATA_PATH is
+    `PP_LAKE_DATA_PATH`."""
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"memory_limit": memory_limit} if memory_limit else {}
+    )
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        run(con, f"LOAD '{_extension('duckdb_extension_postgres_scanner', 'postgres_scanner')}'")
+        run(con, f"LOAD '{_extension('duckdb_extension_ducklake', 'ducklake')}'")
+        options = []
+        if _creating.get(lake):
+            options.append(f"DATA_PATH {_literal(str(_creating[lake]).rstrip('/') + '/')}")
+        if read_only or snapshot is not None:
+            options.append("READ_ONLY")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+        target = _literal(LAKE_PREFIX + attach_conninfo(lake))
+        attach = f"ATTACH {target} AS {LAKE}" + (f" ({', '.join(options)})" if options else "")
+        try:
+            run(con, attach)
+        except duckdb.Error as exc:
+            raise _lake_open_error(lake, exc, snapshot) from None
+        run(con, f"USE {LAKE}")
+        run(con, "SET TimeZone = 'UTC'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+_creating: dict[LakeWarehouse, Path] = {}  # lakes `pp init` may create, with their data folder
+
+
 @contextmanager
-def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Connection]:
-    """One writer transaction: everything inside commits together or not at all.
+def creating(where: Where) -> Iterator[None]:
+    """Within the block (`pp init`), a lake the catalog does not hold yet is created, its
+    data files under `PP_LAKE_DATA_PATH`; elsewhere such a lake is "not initialised"."""
+    where = locate(where)
+    if not isinstance(where, LakeWarehouse):
+        yield
+        return
+    folder = _settings().lake_data_path
+    if folder is None:
+        raise PipelineError(
+            "PP_LAKE_DATA_PATH is not set; name the folder (on storage every worker shares) "
+            "that is to hold the lake's data files"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    _creating[where] = folder.resolve()
+    try:
+        yield
+    finally:
+        _creating.pop(where, None)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _lake_open_error(lake: LakeWarehouse, exc: duckdb.Error, snapshot: int | None) -> PipelineError:
+    """DuckLake's and libpq's reasons, as one line that says what to do (and no password)."""
+    text = mask(str(exc)).replace("\n", " ")
+    if "No snapshot found" in text:
+        return PipelineError(
+            f"warehouse {lake} has no snapshot {snapshot} (expired, or never taken); "
+            "give one the lake still keeps (`pp maintain-lake` expires the old ones)"
+        )
+    if "data_path is not set" in text or "does not exist - and creating" in text:
+        return PipelineError(f"warehouse {lake} is not initialised; run `pp init` first")
+    if "does not match existing data path" in text:
+        return PipelineError(
+            f"PP_LAKE_DATA_PATH does not name the data folder warehouse {lake} was created with; "
+            "unset it or give that folder"
+        )
+    return PipelineError(f"cannot open warehouse {lake}: {text}")
+
+
+@contextmanager
+def transaction(where: Where, *, memory_limit: str | None = None) -> Iterator[Connection]:
+    """One writer transaction: everything inside commits together or not at all. On a lake a
+    commit may conflict with another writer's (`WriteConflict`): writers use `write_attempts`,
+    which runs the transaction again; this is its single attempt.
 
     `memory_limit` caps DuckDB's buffers (it spills beyond), so a large feed's memory stays
     bounded instead of growing with the uncommitted transaction."""
-    with write_lock(path):
-        con = _open(path, read_only=False, memory_limit=memory_limit)
+    where = locate(where)
+    with write_lock(where):
+        con = _open(where, read_only=False, memory_limit=memory_limit)
         try:
             con.begin()
             yield con
+            if isinstance(where, LakeWarehouse):
+                _refuse_broken_constraints(con, where)
             con.commit()
         except BaseException as exc:
             # A failed commit may already have ended the transaction, or DuckDB may have
@@ -175,14 +342,88 @@ def transaction(path: Path, *, memory_limit: str | None = None) -> Iterator[Conn
                 con.rollback()
             if _no_space(exc):
                 raise PipelineError(
-                    f"no space left on the device of warehouse {path} (or of the temporary folder "
+                    f"no space left on the device of warehouse {where} (or of the temporary folder "
                     f"{tempfile.gettempdir()}); nothing was written: free some space and run it again"
                 ) from exc
+            if isinstance(where, LakeWarehouse) and _is_conflict(exc):
+                raise WriteConflict(f"warehouse {where}: {mask(str(exc)).splitlines()[0]}") from exc
             raise
         finally:
             with suppress(duckdb.Error):
                 con.close()
-        _publish_snapshot(path)
+        if isinstance(where, FileWarehouse):
+            _publish_snapshot(where.path)
+
+
+class WriteConflict(WarehouseBusy):
+    """Another writer committed to the lake what this transaction also touched: run it again."""
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) and bool(_CONFLICT.search(str(exc)))
+
+
+@dataclass
+class WriteAttempt:
+    """One run of a writer's transaction (`with attempt as con:`); a conflict at its commit
+    is kept, not raised, so that `write_attempts` runs the body again."""
+
+    where: Warehouse
+    memory_limit: str | None
+    conflict: WriteConflict | None = None
+    _held: ExitStack = field(default_factory=ExitStack)
+
+    def __enter__(self) -> Connection:
+        return self._held.enter_context(transaction(self.where, memory_limit=self.memory_limit))
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None
+    ) -> bool:
+        try:
+            self._held.__exit__(kind, exc, trace)
+        except WriteConflict as conflict:
+            self.conflict = conflict
+            return True
+        return False
+
+
+def write_attempts(where: Where, *, memory_limit: str | None = None) -> Iterator[WriteAttempt]:
+    """A writer's transaction, as often as it takes:
+
+        for attempt in store.write_attempts(where):
+            with attempt as con:
+                ...  # the whole transaction
+
+    A file has one attempt (its writers take turns). On a lake, an attempt whose commit
+    conflicts with another writer's is rolled back and the body runs again on the newer
+    snapshot, after a growing pause with jitter, up to `PP_LAKE_WRITE_RETRIES` times; the
+    body must be a transaction and nothing else (what it wrote is gone with the rollback).
+    It may `return` only before it wrote anything (a transaction that wrote nothing cannot
+    conflict); after a write, a conflict at the commit would be lost with the return."""
+    where = locate(where)
+    retries = _settings().lake_write_retries if isinstance(where, LakeWarehouse) else 0
+    pause = 0.05
+    for number in range(retries + 1):
+        attempt = WriteAttempt(where, memory_limit)
+        yield attempt
+        if attempt.conflict is None:
+            return
+        if number == retries:
+            raise WriteConflict(
+                f"{attempt.conflict}; gave up after {retries} retries (PP_LAKE_WRITE_RETRIES): "
+                "other writers keep changing the same tables, run it again"
+            ) from attempt.conflict
+        log.info("warehouse %s: commit conflicted with another writer's; retry %d", where, number + 1)
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 2, 2.0)
+
+
+def claim_writes(con: Connection, name: str) -> None:
+    """Claim `name` (one of `CLAIMS`) for this transaction: on a lake a concurrent one that
+    claims too conflicts at commit and runs again (see `CLAIMS`)."""
+    if name not in CLAIMS:
+        raise ValueError(f"{name!r} is not one of the write claims {CLAIMS}")
+    run(con, "UPDATE write_claims SET serial = serial + 1 WHERE claim = ?", [name])
 
 
 SNAPSHOT_SUFFIX = ".snapshot"  # the analysts' copy beside the warehouse: pp.duckdb.snapshot
@@ -230,12 +471,29 @@ def refresh_snapshot(path: Path) -> Path:
 
 
 @contextmanager
-def analyst_reader(path: Path) -> Iterator[tuple[Connection, datetime]]:
-    """A read-only connection to the snapshot, made fresh first if the warehouse changed since,
-    and the instant the snapshot was taken. Without snapshots (`PP_SNAPSHOT_SECONDS` unset)
-    the warehouse itself is read, as of now."""
+def analyst_reader(where: Where, *, snapshot: int | None = None) -> Iterator[tuple[Connection, datetime]]:
+    """A read-only connection for analysts and the instant its data is of. On a lake: the lake
+    itself (its snapshots make a copy needless, a reader never holds up a writer), as now, or
+    as of its `snapshot` when one is given. On a file: the snapshot copy, made fresh first if
+    the warehouse changed since; without snapshots (`PP_SNAPSHOT_SECONDS` unset) the
+    warehouse itself, as of now."""
     from schemas.settings import load_settings
 
+    where = locate(where)
+    if isinstance(where, LakeWarehouse) or snapshot is not None:
+        con = _open(where, read_only=True, snapshot=snapshot)
+        try:
+            taken = scalar(
+                con,
+                f"SELECT snapshot_time FROM {LAKE}.snapshots() WHERE snapshot_id = "
+                f"coalesce(?, (SELECT id FROM {LAKE}.current_snapshot()))",
+                [snapshot],
+            )
+            yield con, taken if snapshot is not None else datetime.now(UTC)
+        finally:
+            con.close()
+        return
+    path = where.path
     if load_settings().snapshot_seconds is None:
         with reader(path) as con:
             yield con, datetime.now(UTC)
@@ -269,9 +527,9 @@ def _no_space(exc: BaseException | None) -> bool:
 
 
 @contextmanager
-def reader(path: Path) -> Iterator[Connection]:
+def reader(where: Where) -> Iterator[Connection]:
     """A read-only connection, held only as long as the block."""
-    con = _open(path, read_only=True)
+    con = _open(where, read_only=True)
     try:
         yield con
     finally:
@@ -285,13 +543,22 @@ def schema_version(con: Connection) -> int:
     return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
+def is_lake(con: Connection) -> bool:
+    """The connection works on a lake (`_connect_lake` put it there)."""
+    return scalar(con, "SELECT current_database()") == LAKE
+
+
 def migrate(con: Connection) -> list[int]:
     """(Re)create the rule macros, which the migrations' views call, then apply the
-    migrations the file has not seen yet; returns the versions applied."""
+    migrations the warehouse has not seen yet (on a lake as `lake_ddl` translates them);
+    returns the versions applied. Every write claim gets its row."""
+    ddl = lake_ddl if is_lake(con) else (lambda text: text)
     run(
         con,
-        "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        ddl(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        ),
     )
     for statement in rules.macro_statements():
         run(con, statement)
@@ -300,13 +567,112 @@ def migrate(con: Connection) -> list[int]:
     for version, text in migrations():
         if version <= current:
             continue
-        run(con, text)
+        run(con, ddl(text))
         run(con, "INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now(UTC)])
         applied.append(version)
+    run(
+        con,
+        "INSERT INTO write_claims SELECT name, 0 FROM unnest(?) AS c(name)"
+        " WHERE name NOT IN (SELECT claim FROM write_claims)",
+        [list(CLAIMS)],
+    )
     return applied
 
 
-def require_schema(con: Connection, path: Path) -> None:
+# What DuckLake's tables cannot hold, as the migrations write it: a column's PRIMARY KEY or
+# UNIQUE, a table's PRIMARY KEY (…) or UNIQUE (…), a CHECK (…) of either.
+_KEY_WORDS = re.compile(r"\s+(PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)
+_TABLE_KEY = re.compile(r",\s*(PRIMARY\s+KEY|UNIQUE)\s*\(([^)]*)\)", re.IGNORECASE)
+_CHECK = re.compile(r"\bCHECK\s*\(", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(", re.IGNORECASE)
+
+
+def lake_ddl(text: str) -> str:
+    """A migration as a lake takes it: without the keys and CHECK constraints DuckLake lacks
+    (`lake_constraints` keeps them, for `broken_constraints` to check instead). Views,
+    macros, NOT NULL and defaults are DuckLake's as they are DuckDB's."""
+    text = _TABLE_KEY.sub("", text)
+    text = _KEY_WORDS.sub("", text)
+    while found := _CHECK.search(text):
+        end = _closing(text, found.end() - 1)
+        before = text[: found.start()].rstrip()
+        start = len(before) - 1 if before.endswith(",") else len(before)  # a table's CHECK: its comma too
+        text = text[:start] + text[end + 1 :]
+    return text
+
+
+def _closing(text: str, opening: int) -> int:
+    """The index of the parenthesis that closes the one at `opening`."""
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    raise ValueError("unbalanced parentheses in a migration")
+
+
+@cache
+def lake_constraints() -> tuple[tuple[str, str, str], ...]:
+    """Every key and CHECK of the migrations, as (table, kind, columns or condition): what a
+    lake's tables do not enforce. Read from the migrations themselves, so nothing is re-typed."""
+    found: list[tuple[str, str, str]] = []
+    texts = [
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        *(text for _, text in migrations()),
+    ]
+    for text in texts:
+        code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+        for table in _CREATE_TABLE.finditer(code):
+            body = code[table.end() : _closing(code, table.end() - 1)]
+            name = table.group(1)
+            for part in _columns(body):
+                column = part.split()[0]
+                if _CHECK.search(part):
+                    check = _CHECK.search(part)
+                    assert check is not None
+                    found.append((name, "check", part[check.end() : _closing(part, check.end() - 1)]))
+                if (key := _TABLE_KEY.match("," + part)) is not None:
+                    found.append((name, "key", key.group(2).strip()))
+                elif re.search(r"\b(PRIMARY\s+KEY|UNIQUE)\b", part, re.IGNORECASE):
+                    found.append((name, "key", column))
+    return tuple(found)
+
+
+def _columns(body: str) -> list[str]:
+    """The comma-separated parts of a CREATE TABLE's body (commas inside parentheses kept)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[start:index].strip())
+            start = index + 1
+    parts.append(body[start:].strip())
+    return [part for part in parts if part]
+
+
+def broken_constraints(con: Connection) -> list[str]:
+    """The keys and CHECK constraints of `lake_constraints` the warehouse's rows break, each
+    said once (empty: none). A file enforces them itself; on a lake every commit asks this."""
+    broken = []
+    for table, kind, what in lake_constraints():
+        if kind == "key":
+            query = f'SELECT count(*) FROM (SELECT 1 FROM "{table}" GROUP BY {what} HAVING count(*) > 1)'
+        else:
+            query = f'SELECT count(*) FROM "{table}" WHERE NOT ({what})'
+        if scalar(con, query):
+            broken.append(f"{table}: {'duplicate ' + what if kind == 'key' else 'CHECK (' + what + ')'}")
+    return broken
+
+
+def _refuse_broken_constraints(con: Connection, lake: LakeWarehouse) -> None:
+    """Before a lake commit: a transaction that would break a key or a CHECK writes nothing."""
+    if broken := broken_constraints(con):
+        raise PipelineError(
+            f"warehouse {lake}: the transaction would break {'; '.join(broken)}; nothing was written"
+        )
+
+
+def require_schema(con: Connection, path: Where) -> None:
     """Refuse to work on a file `pp init` has not prepared or has not migrated yet."""
     latest = migrations()[-1][0]
     current = schema_version(con)
