@@ -32,7 +32,7 @@ def test_settings_are_read_once_per_environment(monkeypatch):
     monkeypatch.setenv("PP_DIGEST_HOUR", "7")
     first = load_settings(warehouse=Path("a.duckdb"))
     assert load_settings(warehouse=Path("a.duckdb")) is first  # read once, not at every step
-    assert load_settings(warehouse=Path("b.duckdb")).warehouse == Path("b.duckdb")
+    assert load_settings(warehouse=Path("b.duckdb")).warehouse.path == Path("b.duckdb")
 
 
 def test_a_changed_variable_or_env_file_is_seen_at_once(monkeypatch, tmp_path):
