@@ -108,6 +108,16 @@ def test_a_lake_commit_that_breaks_a_key_or_check_writes_nothing(lake, statement
     )
 
 
+def test_a_lake_commit_checks_the_tables_its_statements_wrote_however_they_were_sent(lake):
+    """The commit checks only what the transaction could have broken: the constrained tables
+    its writing statements named, through `store.run` or straight on the connection."""
+    with store.transaction(lake) as con:
+        store.frame(con, "SELECT * FROM products JOIN regions ON true LIMIT 1")  # read: no check
+        con.execute("WITH n AS (SELECT 1) UPDATE service_centers SET capacity = capacity + 0")
+        store.run(con, "INSERT INTO calendar_overrides SELECT * FROM calendar_overrides WHERE false")
+        assert store._written_tables(con) == {"service_centers", "calendar_overrides"}
+
+
 def test_the_file_and_the_lake_hold_the_same_contract(warehouse, lake):
     for where in (warehouse, lake):
         with store.reader(where) as con:

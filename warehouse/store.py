@@ -246,6 +246,10 @@ def _connect_lake(
     config: dict[str, str | bool | int | float | list[str]] = (
         {"memory_limit": memory_limit} if memory_limit else {}
     )
+    # DuckDB checks a signed extension by hashing its whole binary (80 MB for these two) on
+    # every LOAD, 0.3 s a connection; these come from the wheels the lock file pins (by hash),
+    # beside DuckDB's own library, and pp loads no other.
+    config["allow_unsigned_extensions"] = True
     con = duckdb.connect(":memory:", config=config)
     try:
         run(con, f"LOAD '{_extension('duckdb_extension_postgres_scanner', 'postgres_scanner')}'")
@@ -265,6 +269,8 @@ def _connect_lake(
             raise _lake_open_error(lake, exc, snapshot) from None
         run(con, f"USE {LAKE}")
         run(con, "SET TimeZone = 'UTC'")
+        if not read_only:  # what its commit checks (`_written_tables`)
+            run(con, "CALL enable_logging('QueryLog')")
     except BaseException:
         con.close()
         raise
@@ -333,7 +339,7 @@ def transaction(where: Where, *, memory_limit: str | None = None) -> Iterator[Co
             con.begin()
             yield con
             if isinstance(where, LakeWarehouse):
-                _refuse_broken_constraints(con, where)
+                _refuse_broken_constraints(con, where, _written_tables(con))
             con.commit()
         except BaseException as exc:
             # A failed commit may already have ended the transaction, or DuckDB may have
@@ -650,23 +656,56 @@ def _columns(body: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def broken_constraints(con: Connection) -> list[str]:
+def broken_constraints(con: Connection, tables: set[str] | None = None) -> list[str]:
     """The keys and CHECK constraints of `lake_constraints` the warehouse's rows break, each
-    said once (empty: none). A file enforces them itself; on a lake every commit asks this."""
-    broken = []
-    for table, kind, what in lake_constraints():
-        if kind == "key":
-            query = f'SELECT count(*) FROM (SELECT 1 FROM "{table}" GROUP BY {what} HAVING count(*) > 1)'
-        else:
-            query = f'SELECT count(*) FROM "{table}" WHERE NOT ({what})'
-        if scalar(con, query):
-            broken.append(f"{table}: {'duplicate ' + what if kind == 'key' else 'CHECK (' + what + ')'}")
-    return broken
+    said once (empty: none), on `tables` only when given. A file enforces them itself; on a
+    lake every commit asks this of the tables it wrote, in one query."""
+    checks = [
+        (table, kind, what) for table, kind, what in lake_constraints() if tables is None or table in tables
+    ]
+    counts = [
+        f'(SELECT count(*) FROM (SELECT 1 FROM "{table}" GROUP BY {what} HAVING count(*) > 1))'
+        if kind == "key"
+        else f'(SELECT count(*) FROM "{table}" WHERE NOT ({what}))'
+        for table, kind, what in checks
+    ]
+    if not counts:
+        return []
+    found = con.execute(f"SELECT {', '.join(counts)}").fetchall()[0]
+    return [
+        f"{table}: {'duplicate ' + what if kind == 'key' else 'CHECK (' + what + ')'}"
+        for (table, kind, what), count in zip(checks, found, strict=True)
+        if count
+    ]
 
 
-def _refuse_broken_constraints(con: Connection, lake: LakeWarehouse) -> None:
+_WRITES = re.compile(r"\b(INSERT|UPDATE|MERGE|COPY|CREATE|ALTER)\b", re.IGNORECASE)
+
+
+@cache
+def _constrained_table() -> re.Pattern[str]:
+    """A name of a table that has a key or a CHECK, as a whole word of a statement."""
+    names = sorted({table for table, _, _ in lake_constraints()})
+    return re.compile(r"\b(" + "|".join(names) + r")\b", re.IGNORECASE)
+
+
+def _written_tables(con: Connection) -> set[str]:
+    """The constrained tables a lake transaction may have written: every one named by a
+    statement that can write, of all its connection ran (DuckDB's query log, which
+    `_connect_lake` keeps however a statement was sent). A table is written only by a
+    statement that names it; a read that names one too only adds a check."""
+    statements = con.execute("SELECT message FROM duckdb_logs() WHERE type = 'QueryLog'").fetchall()
+    return {
+        name.lower()
+        for (statement,) in statements
+        if _WRITES.search(statement)
+        for name in _constrained_table().findall(statement)
+    }
+
+
+def _refuse_broken_constraints(con: Connection, lake: LakeWarehouse, tables: set[str]) -> None:
     """Before a lake commit: a transaction that would break a key or a CHECK writes nothing."""
-    if broken := broken_constraints(con):
+    if broken := broken_constraints(con, tables):
         raise PipelineError(
             f"warehouse {lake}: the transaction would break {'; '.join(broken)}; nothing was written"
         )
