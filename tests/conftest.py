@@ -4,6 +4,7 @@ PostgreSQL (`lake`), or each in turn for the tests marked `support.BOTH_BACKENDS
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -128,6 +129,10 @@ def postgres() -> Iterator[Any]:
     try:
         yield server
     finally:
+        from warehouse import store
+
+        store.forget_lake()  # the process's connections to the server close first: it stops sooner
+        gc.collect()
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -239,9 +240,66 @@ def _extension(package: str, name: str) -> str:
 def _connect_lake(
     lake: LakeWarehouse, *, read_only: bool, memory_limit: str | None, snapshot: int | None
 ) -> Connection:
-    """An in-memory DuckDB with the lake attached and in use: its catalog read from PostgreSQL,
-    its data files from their folder; at `snapshot` (read-only) when one is given. A lake the
-    catalog does not hold yet is created only by `pp init` (`_creating`), where DATA_PATH is
+    """A connection to the lake, in use: its own transactions, on the process's DuckDB that has
+    the extensions loaded and the lake attached (`_attached`), which later connections share
+    (loading and attaching again costs a tenth of a second each time). At `snapshot`, or in
+    `pp init` (`_creating`), a DuckDB of its own, closed with the connection."""
+    key = (lake, read_only, memory_limit)
+    if snapshot is not None or _creating.get(lake):
+        own = _attach_lake(lake, read_only=read_only, memory_limit=memory_limit, snapshot=snapshot)
+        _use_lake(own)
+        return own
+    with _attaching:
+        if (database := _attached.get(key)) is None:
+            database = _attach_lake(lake, read_only=read_only, memory_limit=memory_limit, snapshot=None)
+            for other in [other for other in _attached if other[0] != lake]:
+                del _attached[other]  # a process works on one lake; the other's goes with its last user
+            _attached[key] = database
+    try:
+        con = database.cursor()
+        _use_lake(con)
+    except duckdb.Error:  # the catalog went away meanwhile: attach afresh
+        forget_lake(lake)
+        return _connect_lake(lake, read_only=read_only, memory_limit=memory_limit, snapshot=snapshot)
+    return con
+
+
+_attached: dict[tuple[LakeWarehouse, bool, str | None], Connection] = {}  # see `_connect_lake`
+_attaching = threading.Lock()
+
+
+def forget_lake(lake: LakeWarehouse | None = None) -> None:
+    """The next connection to `lake` (to any, without one) attaches it afresh: after a failure
+    that may have left the shared DuckDB unusable, or before its catalog's server stops. The
+    connections open on the old one keep it until they close."""
+    with _attaching:
+        for key in [key for key in _attached if lake is None or key[0] == lake]:
+            del _attached[key]
+
+
+_lake_writers: set[Connection] = set()  # the lake transactions under way in this process
+
+
+def _done_writing(con: Connection) -> None:
+    """A lake transaction ended: the last one under way empties the query log (kept for
+    `_written_tables`), which would otherwise grow as long as the process lives."""
+    with _attaching:
+        _lake_writers.discard(con)
+        if not _lake_writers:
+            run(con, "CALL truncate_duckdb_logs()")
+
+
+def _use_lake(con: Connection) -> None:
+    run(con, f"USE {LAKE}")
+    run(con, "SET TimeZone = 'UTC'")
+
+
+def _attach_lake(
+    lake: LakeWarehouse, *, read_only: bool, memory_limit: str | None, snapshot: int | None
+) -> Connection:
+    """An in-memory DuckDB with the lake attached: its catalog read from PostgreSQL, its data
+    files from their folder; at `snapshot` (read-only) when one is given. A lake the catalog
+    does not hold yet is created only by `pp init` (`_creating`), where DATA_PATH is
     `PP_LAKE_DATA_PATH`."""
     config: dict[str, str | bool | int | float | list[str]] = (
         {"memory_limit": memory_limit} if memory_limit else {}
@@ -267,9 +325,7 @@ def _connect_lake(
             run(con, attach)
         except duckdb.Error as exc:
             raise _lake_open_error(lake, exc, snapshot) from None
-        run(con, f"USE {LAKE}")
-        run(con, "SET TimeZone = 'UTC'")
-        if not read_only:  # what its commit checks (`_written_tables`)
+        if not read_only:  # what a commit checks (`_written_tables`)
             run(con, "CALL enable_logging('QueryLog')")
     except BaseException:
         con.close()
@@ -335,6 +391,9 @@ def transaction(where: Where, *, memory_limit: str | None = None) -> Iterator[Co
     where = locate(where)
     with write_lock(where):
         con = _open(where, read_only=False, memory_limit=memory_limit)
+        lake = where if isinstance(where, LakeWarehouse) else None
+        if lake:
+            _lake_writers.add(con)
         try:
             con.begin()
             yield con
@@ -346,6 +405,8 @@ def transaction(where: Where, *, memory_limit: str | None = None) -> Iterator[Co
             # invalidated the database: the cause is what the user must see, not the rollback.
             with suppress(duckdb.Error):
                 con.rollback()
+            if lake and isinstance(exc, duckdb.Error) and not _is_conflict(exc):
+                forget_lake(lake)  # the failure may have invalidated the shared DuckDB
             if _no_space(exc):
                 raise PipelineError(
                     f"no space left on the device of warehouse {where} (or of the temporary folder "
@@ -356,6 +417,8 @@ def transaction(where: Where, *, memory_limit: str | None = None) -> Iterator[Co
             raise
         finally:
             with suppress(duckdb.Error):
+                if lake:
+                    _done_writing(con)
                 con.close()
         if isinstance(where, FileWarehouse):
             _publish_snapshot(where.path)
@@ -694,7 +757,11 @@ def _written_tables(con: Connection) -> set[str]:
     statement that can write, of all its connection ran (DuckDB's query log, which
     `_connect_lake` keeps however a statement was sent). A table is written only by a
     statement that names it; a read that names one too only adds a check."""
-    statements = con.execute("SELECT message FROM duckdb_logs() WHERE type = 'QueryLog'").fetchall()
+    statements = con.execute(
+        "SELECT message FROM duckdb_logs() JOIN duckdb_log_contexts() USING (context_id)"
+        " WHERE type = 'QueryLog' AND connection_id = current_connection_id()"
+        " AND transaction_id = current_transaction_id()"
+    ).fetchall()
     return {
         name.lower()
         for (statement,) in statements
