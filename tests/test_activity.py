@@ -207,7 +207,6 @@ def test_the_same_file_twice_changes_nothing_and_applied_ids_are_skipped(warehou
     assert kinds == ["taken", "stage"]
 
 
-@BOTH_BACKENDS
 def test_a_late_take_records_its_breach_at_that_moment(warehouse, tmp_path):
     _leads(warehouse)
     late = T0 + timedelta(hours=4)  # an hour after the deadline

@@ -77,7 +77,6 @@ def test_a_feed_lands_every_row_once(warehouse, tmp_path):
     assert_contracts(warehouse)
 
 
-@BOTH_BACKENDS
 def test_the_same_file_twice_changes_nothing(warehouse, tmp_path):
     frame = synthetic_feed("call_base", 200, as_of=AS_OF, products=PRODUCTS, regions=REGIONS, seed=3)
     path = write_feed(frame, tmp_path / "base.csv", russian_headers=True, encoding="cp1251", delimiter=";")
@@ -107,7 +106,6 @@ def _feed(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     return path
 
 
-@BOTH_BACKENDS
 def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_contacts(warehouse, tmp_path):
     client = {"inn": "6663003127", "region": "66", "product": "extern"}
     _ingest(

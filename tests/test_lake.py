@@ -115,7 +115,14 @@ def test_a_lake_commit_checks_the_tables_its_statements_wrote_however_they_were_
         store.frame(con, "SELECT * FROM products JOIN regions ON true LIMIT 1")  # read: no check
         con.execute("WITH n AS (SELECT 1) UPDATE service_centers SET capacity = capacity + 0")
         store.run(con, "INSERT INTO calendar_overrides SELECT * FROM calendar_overrides WHERE false")
+        with store.transaction(lake) as other:  # another at once: its statements are its own
+            other.execute("INSERT INTO feeds SELECT * FROM feeds WHERE false")
+            assert store._written_tables(other) == {"feeds"}
         assert store._written_tables(con) == {"service_centers", "calendar_overrides"}
+    with store.transaction(lake) as con:  # the last writer emptied the log: it does not grow
+        kept = "SELECT count(*) FROM duckdb_logs() WHERE message LIKE '%calendar_overrides%'"
+        assert store.scalar(con, kept) == 1  # this very query
+        assert store._written_tables(con) == set()
 
 
 def test_the_file_and_the_lake_hold_the_same_contract(warehouse, lake):

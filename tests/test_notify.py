@@ -390,7 +390,6 @@ def test_without_smtp_the_messages_are_eml_files_in_the_outbox(warehouse, monkey
     assert len(list(settings.outbox.glob("*.eml"))) == 1
 
 
-@BOTH_BACKENDS
 def test_queueing_is_idempotent_and_a_transfer_is_announced_to_the_new_sc(warehouse, smtp):
     (lead_id,) = _assign(warehouse, _hot("sc-msk-1"), T0)
     deadline = T0 + timedelta(hours=3)
