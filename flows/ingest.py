@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches, require_columns
@@ -246,6 +247,28 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> P
     )
 
 
+# The columns of a new lead's row that the batch decides (`insert_created_leads.sql` adds the
+# ones every lead of the feed shares).
+CREATED_LEAD_COLUMNS = (
+    "lead_id",
+    "inn",
+    "kpp",
+    "company_name",
+    "region",
+    "product",
+    "lead_type",
+    "temperature",
+    "source",
+    "sc_id",
+    "arrived_at",
+    "accept_deadline",
+    "contact_name",
+    "source_event_at",
+    "waiting_reason",
+    "external_id",
+)
+
+
 def _write_created(
     con: store.Connection, placement: Placement, contacts: pl.DataFrame, ctx: BatchContext
 ) -> None:
@@ -254,7 +277,9 @@ def _write_created(
         return
     repo.insert_created_leads(
         con,
-        placed_with_bookings_and_notices(placement).with_columns(
+        placed_with_bookings_and_notices(placement).select(  # only what is written: staging costs
+            *CREATED_LEAD_COLUMNS,
+            cs.starts_with("booking_", "notice_"),
             created_detail=pl.struct(
                 pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"), pl.col("first_row"), pl.col("rows")
             ).struct.json_encode(),
