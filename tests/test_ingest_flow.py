@@ -105,6 +105,28 @@ def _feed(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     return path
 
 
+def test_an_external_id_is_known_from_its_lead_from_source_rows_and_from_before_either(warehouse, tmp_path):
+    """The id of a lead's first row is kept on the lead, those of the rows that went into it in
+    `source_rows`, and a warehouse from before schema version 12 holds every id in
+    `source_rows`: an id found in any of them is `already_ingested` again, for its source only."""
+    client = {"inn": "7707083893", "region": "77", "product": "extern", "phone": "89123456789"}
+    rows = [{**client, "external_id": "first"}, {**client, "external_id": "second"}]
+    _ingest(warehouse, _feed(tmp_path, "a.csv", rows), "call_base")
+    assert query(warehouse, "SELECT external_id FROM leads").item() == "first"
+    assert query(warehouse, "SELECT external_id FROM source_rows").item() == "second"
+    with duckdb.connect(str(warehouse)) as con:  # an id as a warehouse before version 12 kept it
+        con.execute("INSERT INTO source_rows VALUES ('call_base', 'earlier', 0, 1)")
+
+    other = {**client, "inn": "6663003127", "region": "66"}
+    again = [{**other, "external_id": e} for e in ("first", "second", "earlier", "new")]
+    summary = _ingest(warehouse, _feed(tmp_path, "b.csv", again), "call_base")
+    assert summary["quarantine_reasons"] == {ReasonCode.ALREADY_INGESTED.value: 3}
+    assert summary["created"] == 1
+    elsewhere = _ingest(warehouse, _feed(tmp_path, "c.csv", again), "demo_order")
+    assert elsewhere["quarantined"] == 0
+    assert_contracts(warehouse)
+
+
 def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_contacts(warehouse, tmp_path):
     client = {"inn": "6663003127", "region": "66", "product": "extern"}
     _ingest(
