@@ -154,6 +154,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
     )
 
     candidates, contacts, members = collapse_batch(fresh)
+    del rows, valid, classified, repeated, fresh  # a batch's frames are large: keep only what is read
     matched = repo.match_open_leads(con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email"))
     merges = plan_merges(
         candidates.join(matched, on=KEY, how="inner").with_columns(arrived_at=pl.lit(as_of, UTC_US))
@@ -165,6 +166,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
     )
     ctx.next_lead_id += created.height
     placement = _place(con, created, ctx)
+    del candidates, matched, created
     placed = placement.leads
     _write_created(con, placement, contacts, ctx)
 
