@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sweep.py --leads 1000000
 	$(BIN)/python bench/activity.py
 	$(BIN)/python bench/latency.py --repeat 3
+	$(BIN)/python bench/lake.py --rows 5000
 
 clean:                           # the environment only: data/ holds the warehouse and what users saved
 	rm -rf $(VENV)

@@ -110,14 +110,17 @@ WHERE (status = 'new' AND accept_deadline < $as_of - INTERVAL 1 HOUR)
 # written in the order they start, as the pipeline writes them, unless `$scattered`.
 BOOKINGS = """
 INSERT INTO bookings
-SELECT inn, NULL, product, sc_id, 'lead', arrived_at AS starts_at, arrived_at + INTERVAL 30 DAY, lead_id, NULL
-FROM leads WHERE lead_type = 'connection'
-UNION ALL
-SELECT inn, NULL, product,
-       CASE WHEN lead_id % 50 = 0 THEN 'sc-msk-1' ELSE sc_id END,
-       CASE WHEN lead_id % 2 = 0 THEN 'invoice' ELSE 'paid_period' END,
-       arrived_at + INTERVAL 20 DAY, arrived_at + INTERVAL 50 DAY, NULL, NULL
-FROM leads WHERE lead_id % 10 = 3
+SELECT * FROM (
+    SELECT inn, NULL, product, sc_id, 'lead', arrived_at AS starts_at, arrived_at + INTERVAL 30 DAY,
+           lead_id, NULL
+    FROM leads WHERE lead_type = 'connection'
+    UNION ALL
+    SELECT inn, NULL, product,
+           CASE WHEN lead_id % 50 = 0 THEN 'sc-msk-1' ELSE sc_id END,
+           CASE WHEN lead_id % 2 = 0 THEN 'invoice' ELSE 'paid_period' END,
+           arrived_at + INTERVAL 20 DAY, arrived_at + INTERVAL 50 DAY, NULL, NULL
+    FROM leads WHERE lead_id % 10 = 3
+)
 ORDER BY CASE WHEN $scattered THEN lead_id END, starts_at
 """
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 from prefect.cache_policies import NONE
 
 from adapters.feeds import file_sha256, inspect_feed, read_batches, require_columns
@@ -16,7 +17,7 @@ from flows.engine import pipeline_flow, pipeline_task
 from flows.notify import send_immediate
 from flows.outcomes import artifact_key, expected_rows, progress_artifact, publish_counts
 from flows.runtime import run_as_of, run_name
-from schemas.enums import EventKind, ReasonCode, Status
+from schemas.enums import EventKind, ReasonCode
 from schemas.errors import PipelineError
 from schemas.feed import FeedLayout
 from schemas.instants import UTC_US
@@ -32,12 +33,13 @@ from tasks.placement import (
     choose_centres,
     keep_with_creator,
     place,
+    placed_with_bookings_and_notices,
     tighten_deadlines,
 )
 from tasks.quarantine import quarantine_rows, split_malformed
 from tasks.validate import validate_feed_rows
-from warehouse import outbox, store
 from warehouse import repository as repo
+from warehouse import store
 from warehouse.locator import Warehouse
 
 
@@ -153,6 +155,7 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
     )
 
     candidates, contacts, members = collapse_batch(fresh)
+    del rows, valid, classified, repeated, fresh  # a batch's frames are large: keep only what is read
     matched = repo.match_open_leads(con, candidates.select(*KEY, "inn", "kpp", "match_phone", "match_email"))
     merges = plan_merges(
         candidates.join(matched, on=KEY, how="inner").with_columns(arrived_at=pl.lit(as_of, UTC_US))
@@ -164,16 +167,19 @@ def ingest_batch(con: store.Connection, batch: pl.DataFrame, ctx: BatchContext) 
     )
     ctx.next_lead_id += created.height
     placement = _place(con, created, ctx)
+    del candidates, matched, created
     placed = placement.leads
     _write_created(con, placement, contacts, ctx)
 
-    lead_of = pl.concat(
-        [merges.select(*KEY, "lead_id"), placed.select(*KEY, "lead_id")], how="vertical_relaxed"
+    lead_of = pl.concat(  # a created lead holds the external id of its first row itself
+        [merges.select(*KEY, "lead_id"), placed.select(*KEY, "lead_id", own_row="first_row")],
+        how="diagonal_relaxed",
     )
     repo.insert_source_rows(
         con,
         members.drop_nulls("external_id")
         .join(lead_of, on=KEY)
+        .filter(pl.col("row_number").ne_missing(pl.col("own_row")))
         .select(
             "external_id",
             "lead_id",
@@ -244,62 +250,53 @@ def _place(con: store.Connection, created: pl.DataFrame, ctx: BatchContext) -> P
     )
 
 
+# The columns of a new lead's row that the batch decides (`insert_created_leads.sql` adds the
+# ones every lead of the feed shares).
+CREATED_LEAD_COLUMNS = (
+    "lead_id",
+    "inn",
+    "kpp",
+    "company_name",
+    "region",
+    "product",
+    "lead_type",
+    "temperature",
+    "source",
+    "sc_id",
+    "arrived_at",
+    "accept_deadline",
+    "contact_name",
+    "source_event_at",
+    "waiting_reason",
+    "external_id",
+)
+
+
 def _write_created(
     con: store.Connection, placement: Placement, contacts: pl.DataFrame, ctx: BatchContext
 ) -> None:
     placed = placement.leads
     if placed.is_empty():
         return
-    actor = f"feed:{ctx.feed_id}"
-    repo.insert_leads(
+    repo.insert_created_leads(
         con,
-        placed.select(
-            "lead_id",
-            "inn",
-            "kpp",
-            "company_name",
-            "region",
-            "product",
-            "lead_type",
-            "temperature",
-            "source",
-            "sc_id",
-            "arrived_at",
-            "accept_deadline",
-            "contact_name",
-            "source_event_at",
-            "waiting_reason",
-            waiting_checked_at=pl.when(pl.col("waiting_reason").is_not_null()).then(
-                pl.lit(ctx.as_of, UTC_US)
+        placed_with_bookings_and_notices(placement).select(  # only what is written: staging costs
+            *CREATED_LEAD_COLUMNS,
+            cs.starts_with("booking_", "notice_"),
+            created_detail=pl.struct(
+                pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"), pl.col("first_row"), pl.col("rows")
+            ).struct.json_encode(),
+            assigned_detail=pl.when(pl.col("sc_id").is_not_null()).then(
+                assignment_detail().struct.json_encode()
             ),
-            status=pl.lit(Status.NEW.value),
-            created_at=pl.lit(ctx.as_of, UTC_US),
-            feed_id=pl.lit(ctx.feed_id, pl.Int64),
         ),
+        feed_id=ctx.feed_id,
+        as_of=ctx.as_of,
+        actor=f"feed:{ctx.feed_id}",
     )
     repo.insert_contacts(
         con, contacts.join(placed.select(*KEY, "lead_id"), on=KEY).select("lead_id", "kind", "value")
     )
-    repo.record_events(
-        con,
-        placed,
-        EventKind.CREATED,
-        actor,
-        ctx.as_of,
-        detail=pl.struct(
-            pl.col("source"), pl.lit(ctx.feed_id).alias("feed_id"), pl.col("first_row"), pl.col("rows")
-        ),
-    )
-    repo.record_events(
-        con,
-        placed.filter(pl.col("sc_id").is_not_null()),
-        EventKind.ASSIGNED,
-        actor,
-        ctx.as_of,
-        detail=assignment_detail(),
-    )
-    repo.insert_bookings(con, placement.bookings)
-    outbox.insert_notices(con, placement.notices)
 
 
 @pipeline_flow(name="ingest-feed", flow_run_name=run_name("ingest", "source", "path", instant=False))

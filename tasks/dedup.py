@@ -39,9 +39,9 @@ def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
     """One candidate lead per client x product of the batch.
 
     Returns `(candidates, contacts, members)`: the candidates (hottest temperature, first
-    non-empty attributes in row order, earliest event), every distinct contact per
-    candidate, and which rows (with their external ids) each candidate absorbed. Most keys
-    occur once; only the repeated ones pay for a group-by."""
+    non-empty attributes in row order, earliest event, the external id of their first row),
+    every distinct contact per candidate, and which rows (with their external ids) each
+    candidate absorbed. Most keys occur once; only the repeated ones pay for a group-by."""
     keyed = with_client_key(rows).sort("row_number")
     repeated = pl.struct(KEY).is_duplicated()
     single, many = keyed.filter(~repeated), keyed.filter(repeated)
@@ -54,6 +54,7 @@ def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
         source_event_at="event_at",
         first_row="row_number",
         rows=pl.lit(1, pl.UInt32),
+        external_id="external_id",
     )
     grouped = many.group_by(KEY, maintain_order=True).agg(
         pl.col(*ATTRIBUTES).drop_nulls().first(),
@@ -63,6 +64,7 @@ def collapse_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
         pl.col("event_at").min().alias("source_event_at"),
         pl.col("row_number").min().alias("first_row"),
         pl.len().alias("rows"),
+        pl.col("external_id").first(),  # the first row's, as `first_row`: rows are in row order
     )
     candidates = pl.concat([singles, grouped], how="vertical_relaxed").sort("first_row")
 

@@ -139,6 +139,25 @@ def place(
     )
 
 
+# The columns of a lead's connection booking and of its notice that the lead's own row does
+# not hold, as `placed_with_bookings_and_notices` adds them (prefixed `booking_`, `notice_`).
+BOOKING_EXTRAS = ("kind", "starts_at", "ends_at")
+NOTICE_EXTRAS = ("cause", "assigned_at", "channel", "digest_day", "due_at")
+
+
+def placed_with_bookings_and_notices(placement: Placement) -> pl.DataFrame:
+    """The placed leads, each with its connection booking's and its notice's own columns
+    (`booking_kind`, …, `notice_due_at`; empty where it has none): one frame a writer takes
+    the leads, their bookings and their notices from, instead of three."""
+    bookings = placement.bookings.select(
+        "lead_id", *(pl.col(c).alias(f"booking_{c}") for c in BOOKING_EXTRAS)
+    )
+    notices = placement.notices.select("lead_id", *(pl.col(c).alias(f"notice_{c}") for c in NOTICE_EXTRAS))
+    return placement.leads.join(bookings, on="lead_id", how="left", maintain_order="left").join(
+        notices, on="lead_id", how="left", maintain_order="left"
+    )
+
+
 def tighten_deadlines(merges: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
     """SPEC §5.3: lead_id, merged_temperature and `tightened_deadline`, set where a hotter
     row merged into a still-new lead at an SC (its deadline counted afresh from the merge)."""

@@ -106,6 +106,28 @@ def _feed(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     return path
 
 
+def test_an_external_id_is_known_from_its_lead_from_source_rows_and_from_before_either(warehouse, tmp_path):
+    """The id of a lead's first row is kept on the lead, those of the rows that went into it in
+    `source_rows`, and a warehouse from before schema version 12 holds every id in
+    `source_rows`: an id found in any of them is `already_ingested` again, for its source only."""
+    client = {"inn": "7707083893", "region": "77", "product": "extern", "phone": "89123456789"}
+    rows = [{**client, "external_id": "first"}, {**client, "external_id": "second"}]
+    _ingest(warehouse, _feed(tmp_path, "a.csv", rows), "call_base")
+    assert query(warehouse, "SELECT external_id FROM leads").item() == "first"
+    assert query(warehouse, "SELECT external_id FROM source_rows").item() == "second"
+    with duckdb.connect(str(warehouse)) as con:  # an id as a warehouse before version 12 kept it
+        con.execute("INSERT INTO source_rows VALUES ('call_base', 'earlier', 0, 1)")
+
+    other = {**client, "inn": "6663003127", "region": "66"}
+    again = [{**other, "external_id": e} for e in ("first", "second", "earlier", "new")]
+    summary = _ingest(warehouse, _feed(tmp_path, "b.csv", again), "call_base")
+    assert summary["quarantine_reasons"] == {ReasonCode.ALREADY_INGESTED.value: 3}
+    assert summary["created"] == 1
+    elsewhere = _ingest(warehouse, _feed(tmp_path, "c.csv", again), "demo_order")
+    assert elsewhere["quarantined"] == 0
+    assert_contracts(warehouse)
+
+
 def test_a_hotter_duplicate_raises_temperature_tightens_deadline_and_merges_contacts(warehouse, tmp_path):
     client = {"inn": "6663003127", "region": "66", "product": "extern"}
     _ingest(
@@ -259,6 +281,8 @@ def test_malformed_rows_are_quarantined_and_counts_reconcile(warehouse, tmp_path
     got = query(warehouse, "SELECT row_number, raw FROM quarantine ORDER BY row_number")
     assert got["row_number"].to_list() == [3, 5, 9]
     assert got["raw"].str.json_decode(pl.String).to_list() == [rows[2], rows[4], rows[8]]
+    # one client: the lead keeps its first row's id, the rows merged into it are in source_rows
+    assert query(warehouse, "SELECT external_id FROM leads")["external_id"].to_list() == ["ext-1"]
     ids = query(warehouse, "SELECT external_id FROM source_rows ORDER BY external_id")["external_id"]
-    assert ids.to_list() == [f"ext-{i}" for i in (1, 2, 4, 6, 7, 8)]
+    assert ids.to_list() == [f"ext-{i}" for i in (2, 4, 6, 7, 8)]
     assert_contracts(warehouse)

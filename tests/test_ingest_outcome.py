@@ -32,7 +32,8 @@ OUTCOME = {
     "notices": "SELECT * FROM notices ORDER BY ALL",
     "quarantine": "SELECT * FROM quarantine ORDER BY feed_id, row_number",
     "feeds": "SELECT * EXCLUDE (loaded_at) FROM feeds ORDER BY feed_id",
-    "seen_external_ids": "SELECT source, external_id FROM source_rows ORDER BY ALL",
+    "seen_external_ids": "SELECT source, external_id FROM leads WHERE external_id IS NOT NULL"
+    " UNION ALL SELECT source, external_id FROM source_rows ORDER BY ALL",
 }
 
 

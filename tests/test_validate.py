@@ -20,6 +20,7 @@ from schemas.placeholders import (
     load_regions,
 )
 from schemas.rules import source_rules
+from tasks import fields
 from tasks.codes import code_lookup
 from tasks.fields import (
     digits_only,
@@ -30,6 +31,7 @@ from tasks.fields import (
     normalize_email,
     normalize_phone,
     phone_is_fictitious,
+    whole_number_text,
 )
 from tasks.validate import QUARANTINE_SCHEMA, VALID_SCHEMA, validate_feed_rows
 from tests.inn_oracle import inn_is_valid as reference_inn_ok
@@ -734,6 +736,30 @@ def test_email_syntax_agrees_with_email_validator() -> None:
     assert {a: ok for a, ok in zip(EMAIL_CORPUS, ours, strict=True)} == {
         a: valid_by_reference(a) for a in EMAIL_CORPUS
     }
+
+
+def test_ascii_and_other_addresses_in_one_column_get_the_answer_of_the_one_pattern() -> None:
+    """ASCII addresses are checked against the ASCII form of the pattern (many times faster),
+    the others against the Unicode one: mixed in one column, every address gets the answer
+    the Unicode pattern alone gives."""
+    addresses = [*EMAIL_CORPUS, "IVAN@MAIL.RU", "a@b.c", None]
+    normalised = normalize_email(pl.col("x"))
+    reference = (
+        normalised.str.contains(fields._EMAIL_SHAPE)
+        & ~normalised.str.contains(fields._EMAIL_RESERVED_HYPHENS)
+        & (normalised.str.len_bytes() <= 254)
+        & (normalised.str.find("@", literal=True) <= 64)
+    ).fill_null(False)
+    assert column(addresses, email_is_well_formed(normalised)) == column(addresses, reference)
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [("7707083893.0", "7707083893"), ("7707083893.00", "7707083893"), ("77.07", "77.07"),
+     ("7707083893.5", "7707083893.5"), (".0", ".0"), ("7707083893", "7707083893"), (None, None)],
+)  # fmt: skip
+def test_only_a_zero_fraction_is_dropped_from_a_number(given: str | None, read: str | None) -> None:
+    assert column([given, "1.0", "2"], whole_number_text(pl.col("x"))) == [read, "1", "2"]
 
 
 @pytest.mark.parametrize("email", ["o'brien@mail.ru", "a!b@mail.ru", "иван@почта.рф"])

@@ -225,8 +225,26 @@ def product_names(con: Connection) -> pl.DataFrame:
 # Ingestion (SPEC §5): the rows a feed adds.
 
 
-def insert_leads(con: Connection, leads: pl.DataFrame) -> int:
-    return insert(con, "leads", leads)
+def insert_created_leads(
+    con: Connection, created: pl.DataFrame, *, feed_id: int, as_of: datetime, actor: str
+) -> None:
+    """A feed's new leads with their `created` and `assigned` events (the JSON `detail` of each
+    in `created_detail` and `assigned_detail`, empty for a lead without an SC), connection
+    bookings and notices: one staged frame (`tasks.placement.placed_with_bookings_and_notices`),
+    which every insert reads the columns it needs from (`insert_created_leads.sql`)."""
+    with staged(created=created) as files:
+        run_script(
+            con,
+            sql("insert_created_leads"),
+            {"as_of": as_of, "feed_id": feed_id, "new": Status.NEW.value, **files},
+        )
+        for kind, detail in ((EventKind.CREATED, "created_detail"), (EventKind.ASSIGNED, "assigned_detail")):
+            history.append(
+                con,
+                f"(SELECT lead_id, $as_of AS occurred_at, $kind AS kind, $actor AS actor, {detail} AS detail"
+                f" FROM read_parquet($created) WHERE {detail} IS NOT NULL)",
+                {"as_of": as_of, "kind": kind.value, "actor": actor, **files},
+            )
 
 
 def insert_contacts(con: Connection, contacts: pl.DataFrame) -> int:
@@ -234,7 +252,8 @@ def insert_contacts(con: Connection, contacts: pl.DataFrame) -> int:
 
 
 def insert_source_rows(con: Connection, rows: pl.DataFrame) -> int:
-    """Which lead each external id of a source became (a repeated id is refused later)."""
+    """Which lead the external id of a row that went into a lead belongs to (a repeated id is
+    refused later); the id of the row that created a lead is on the lead itself."""
     return insert(con, "source_rows", rows)
 
 
