@@ -255,3 +255,17 @@ def test_a_corrupt_file_is_one_line_at_once(monkeypatch, capsys, tmp_path):
     assert code == 2
     assert err.startswith(f"pp: error: cannot open warehouse {path}: IO Error: Corrupt database file")
     assert time.monotonic() - started < 10
+
+
+def test_a_lake_whose_catalog_connections_dropped_is_read_and_written_again(lake, postgres):
+    """The process keeps the lake attached between connections: a catalog server that closed
+    its connections meanwhile (a restart, a failover) costs the next one an attach, no error."""
+    assert query(lake, "SELECT count(*) AS n FROM products")["n"].item() > 0
+    database = lake.conninfo.split()[0].removeprefix("dbname=")
+    postgres.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{database}' AND pid <> pg_backend_pid();"
+    )
+    assert query(lake, "SELECT count(*) AS n FROM products")["n"].item() > 0
+    with store.transaction(lake) as con:
+        store.claim_writes(con, "feeds")

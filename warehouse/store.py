@@ -247,7 +247,11 @@ def _connect_lake(
     key = (lake, read_only, memory_limit)
     if snapshot is not None or _creating.get(lake):
         own = _attach_lake(lake, read_only=read_only, memory_limit=memory_limit, snapshot=snapshot)
-        _use_lake(own)
+        try:
+            _use_lake(own)
+        except BaseException:
+            own.close()
+            raise
         return own
     with _attaching:
         if (database := _attached.get(key)) is None:
@@ -258,9 +262,9 @@ def _connect_lake(
     try:
         con = database.cursor()
         _use_lake(con)
-    except duckdb.Error:  # the catalog went away meanwhile: attach afresh
-        forget_lake(lake)
-        return _connect_lake(lake, read_only=read_only, memory_limit=memory_limit, snapshot=snapshot)
+    except duckdb.Error:
+        forget_lake(lake)  # the next connection attaches afresh
+        raise
     return con
 
 
