@@ -237,7 +237,7 @@ def test_a_file_from_a_newer_duckdb_is_one_line(monkeypatch, capsys, tmp_path):
     code, _, err = run(monkeypatch, capsys, "--warehouse", str(path), "leads", "waiting")
     assert code == 2
     assert err.startswith(f"pp: error: warehouse {path} was written by a newer DuckDB than this pp's 1.5.5")
-    assert "re-create the warehouse with `pp init`" in err
+    assert "(STORAGE_VERSION 'v1.5.0') and COPY FROM DATABASE" in err
     assert len(err.strip().splitlines()) == 1
 
 

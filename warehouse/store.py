@@ -205,8 +205,9 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str | None = None) ->
         if _NEWER_FILE.search(str(exc)):
             raise PipelineError(
                 f"warehouse {path} was written by a newer DuckDB than this pp's {duckdb.__version__}; "
-                "keep using the pp that wrote it, or export its data with that pp and re-create "
-                "the warehouse with `pp init`"
+                "keep using the pp that wrote it, or copy it into this DuckDB's format with that pp's "
+                "DuckDB (ATTACH … (STORAGE_VERSION 'v1.5.0') and COPY FROM DATABASE; README, 0.8.0) "
+                "and run `pp init`"
             ) from None
         raise PipelineError(f"cannot open warehouse {path}: {exc}") from exc
     run(con, "SET TimeZone = 'UTC'")
