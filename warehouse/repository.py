@@ -355,7 +355,7 @@ def stale_leads(con: Connection, as_of: datetime) -> pl.DataFrame:
 
 def block_leads(con: Connection, stale: pl.DataFrame, as_of: datetime) -> None:
     with staged(stale=stale.select("lead_id")) as files:
-        run(con, sql("block_leads"), {"as_of": as_of, **files})
+        run_script(con, sql("block_leads"), {"as_of": as_of, **files})
 
 
 def bookings_in_force(con: Connection, as_of: datetime) -> int:
