@@ -1,11 +1,13 @@
-"""The SMTP password is a secret: it never shows in a printed settings object, only where it is used."""
+"""Settings: the SMTP password is a secret (it never shows in a printed settings object, only
+where it is used), they are read once per environment, and `.env.example` lists them all."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flows.notify import _smtp_password
-from schemas.settings import load_settings
+from schemas.settings import Settings, load_settings
 
 PASSWORD = "s3cret-Passw0rd"
 
@@ -46,3 +48,16 @@ def test_a_changed_variable_or_env_file_is_seen_at_once(monkeypatch, tmp_path):
     assert load_settings().digest_hour == 10
     (tmp_path / ".env").write_text("PP_DIGEST_HOUR=11\n", encoding="utf-8")
     assert load_settings().digest_hour == 11
+
+
+def test_the_example_env_file_lists_every_setting_with_its_default():
+    """`.env.example` is where users look up a setting: each one is there, with its default."""
+    text = (Path(__file__).parents[1] / ".env.example").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^# PP_([A-Z0-9_]+)=(.*)$", text, flags=re.MULTILINE))
+    for name, field in Settings.model_fields.items():
+        assert name.upper() in listed, f"PP_{name.upper()} is missing from .env.example"
+        default = field.default
+        if isinstance(default, bool):
+            assert listed[name.upper()] == str(default).lower(), name
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            assert float(listed[name.upper()]) == default, name
