@@ -115,11 +115,9 @@ def _assert_everything_landed(lake) -> None:
 def test_four_writers_at_once_all_succeed_and_the_counts_reconcile(lake, tmp_path):
     jobs = _prepared(lake, tmp_path)
     env = _env(tmp_path)
-    started = time.monotonic()
     outcomes = _finish({name: start(*args, env=env) for name, args in jobs.items()})
     assert {name: code for name, (code, _) in outcomes.items()} == dict.fromkeys(jobs, 0), outcomes
     _assert_everything_landed(lake)
-    print(f"four writers on the lake: {time.monotonic() - started:.1f} s")
 
 
 def test_a_writer_killed_mid_commit_leaves_the_lake_consistent_and_a_rerun_completes(lake, tmp_path):
